@@ -1,0 +1,46 @@
+"""Test & Learn Tracker: record policies, pilots and iterations; compare arms with sound statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from tracker import config as settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, templates, blueprints and error pages.
+
+    Refuses to build on a database whose schema is behind the code, naming the command that
+    fixes it, because every page would otherwise fail on its first query.
+    """
+    instance_path = settings.instance_folder()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(settings.TEMPLATE_FOLDER),
+        static_folder=str(settings.STATIC_FOLDER),
+    )
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url(),
+        SCHEMA_CHECK=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_mapping(settings.settings_from_environment())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.load_or_create_secret(instance_path)
+
+    from tracker import db, migrate
+
+    if app.config["SCHEMA_CHECK"]:
+        migrate.ensure_up_to_date(app.config["DATABASE_URL"])
+    db.init_app(app)
+
+    from tracker.web import register_web
+
+    register_web(app)
+    return app

@@ -1,0 +1,154 @@
+"""The `tracker` command: database, import/export, users and serving.
+
+Light commands (db, import, export) never build the web app, so they work on a database that is
+behind the code — which is exactly when `tracker db upgrade` is needed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlmodel import func, select
+
+from tracker import config as settings
+from tracker import migrate
+from tracker.db import session_scope
+
+
+def _url() -> str:
+    return settings.database_url()
+
+
+@click.group()
+def main() -> None:
+    """Test & Learn Tracker."""
+
+
+@main.group()
+def db() -> None:
+    """Create, migrate and inspect the database (TRACKER_DATABASE_URL, default SQLite)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    migrate.upgrade(_url(), revision)
+    click.echo(migrate.schema_status(_url()).describe())
+
+
+@db.command()
+@click.argument("revision", default="-1")
+def downgrade(revision: str) -> None:
+    """Undo migrations back to REVISION (default: one step)."""
+    migrate.downgrade(_url(), revision)
+    click.echo(migrate.schema_status(_url()).describe())
+
+
+@db.command()
+def current() -> None:
+    """Show the database's revision and the code's."""
+    status = migrate.schema_status(_url())
+    click.echo(status.describe())
+    click.echo("up to date" if status.up_to_date else f"behind: run `{migrate.UPGRADE_COMMAND}`")
+
+
+@db.command()
+def check() -> None:
+    """Fail unless the database is at the latest revision and matches the models."""
+    status = migrate.schema_status(_url())
+    if not status.up_to_date:
+        raise click.ClickException(f"{status.describe()}; run `{migrate.UPGRADE_COMMAND}`")
+    differences = migrate.drift(_url())
+    if differences:
+        for difference in differences:
+            click.echo(f"  {difference}", err=True)
+        raise click.ClickException("the models and the migrated schema differ")
+    click.echo("database is up to date and matches the models")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--if-empty", is_flag=True, help="Import only when the database holds no policy yet."
+)
+def import_command(path: Path, if_empty: bool) -> None:
+    """Import portfolio files (a .yaml file or a directory of them), all or nothing."""
+    from tracker.io.importer import import_path
+    from tracker.io.problems import PortfolioError
+    from tracker.models import Policy
+
+    migrate.ensure_up_to_date(_url())
+    try:
+        with session_scope(_url()) as session:
+            if if_empty and session.exec(select(func.count()).select_from(Policy)).one():
+                click.echo("The database already holds policies; nothing imported.")
+                return
+            report = import_path(session=session, path=path, actor_label=f"import {path}")
+    except PortfolioError as error:
+        click.echo(f"Nothing was imported. {error}", err=True)
+        sys.exit(1)
+    click.echo(report.summary())
+
+
+@main.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_command(directory: Path) -> None:
+    """Write every policy as a portfolio file (<slug>.yaml) into DIRECTORY."""
+    from tracker.io.exporter import export_directory
+
+    migrate.ensure_up_to_date(_url())
+    with session_scope(_url()) as session:
+        written = export_directory(session=session, directory=directory)
+    click.echo(f"Wrote {len(written)} file(s) to {directory}")
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True, help="The name shown in the app.")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "editor", "analyst", "admin"]),
+    default="viewer",
+    show_default=True,
+)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_user(email: str, display_name: str, role: str, password: str) -> None:
+    """Add a user (the first admin is made this way)."""
+    from tracker.services.actors import Actor
+    from tracker.services.errors import ServiceError
+    from tracker.services.users import create_user as create
+
+    migrate.ensure_up_to_date(_url())
+    try:
+        with session_scope(_url()) as session:
+            user = create(
+                session=session,
+                actor=Actor.system("create-user command"),
+                data={"email": email, "display_name": display_name, "role": role},
+                password=password,
+            )
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email} with the {user.role.value} role")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the web app (refuses to start on a database that is behind the code)."""
+    from tracker import create_app
+
+    try:
+        app = create_app()
+    except migrate.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
+    app.run(host=host, port=port, debug=debug, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Configuration: defaults, TRACKER_* environment variables, and where templates and static live.
+
+Templates and static assets sit at the repository top level (not inside the package) so that
+designers can work on them without touching Python; the factory points Flask at them from here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_FOLDER = PROJECT_ROOT / "templates"
+STATIC_FOLDER = PROJECT_ROOT / "static"
+EXPERIMENTS_FOLDER = PROJECT_ROOT / "experiments"
+MIGRATIONS_FOLDER = PROJECT_ROOT / "migrations"
+DEFAULT_INSTANCE_FOLDER = PROJECT_ROOT / "instance"
+
+ENV_PREFIX = "TRACKER_"
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_folder() -> Path:
+    """Where per-installation state lives (SQLite file, generated secret): TRACKER_INSTANCE_PATH."""
+    return Path(os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH", DEFAULT_INSTANCE_FOLDER)).resolve()
+
+
+def default_database_url(folder: Path) -> str:
+    """The embedded SQLite database inside the instance folder: zero set-up."""
+    return f"sqlite:///{folder / 'tracker.sqlite3'}"
+
+
+def database_url() -> str:
+    """The database the app and the CLI use: TRACKER_DATABASE_URL or the embedded SQLite file."""
+    return os.environ.get(f"{ENV_PREFIX}DATABASE_URL") or default_database_url(instance_folder())
+
+
+def load_or_create_secret(folder: Path) -> str:
+    """Return the secret kept in the instance folder, generating it on first run.
+
+    A secret in the repository would let anyone forge sessions; a secret regenerated on each
+    start would sign everyone out on every restart. So it is made once and kept, readable by
+    the owner only.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    secret = secrets.token_hex(32)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret
+
+
+def settings_from_environment() -> dict[str, Any]:
+    """Every TRACKER_* variable becomes a config key without the prefix (TRACKER_X -> X)."""
+    return {
+        key.removeprefix(ENV_PREFIX): value
+        for key, value in os.environ.items()
+        if key.startswith(ENV_PREFIX) and key != f"{ENV_PREFIX}INSTANCE_PATH"
+    }

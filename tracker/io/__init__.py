@@ -1,0 +1,1 @@
+"""Portfolio files and CSV import/export: validated first, written all-or-nothing."""

@@ -1,0 +1,44 @@
+"""What every table shares: a naming convention for constraints, timestamps and a version column.
+
+Named constraints are what let Alembic drop or alter them later, on SQLite (batch mode rebuilds
+tables) as on PostgreSQL; the version column is how a stale form is detected instead of silently
+overwriting someone else's edit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_MAX = 80
+TITLE_MAX = 200
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, so PostgreSQL and SQLite agree on what was stored."""
+    return datetime.now(UTC)
+
+
+def timestamp_type() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+class Tracked(SQLModel):
+    """Columns on every record a person edits: surrogate key, timestamps, optimistic-lock version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=timestamp_type())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=timestamp_type())
+    version: int = Field(default=1, ge=1)
