@@ -71,7 +71,7 @@ def session(migrated_url: str) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def example_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with experiments/ imported, built once and copied per test."""
-    from tracker.io.portfolio import import_path
+    from tracker.io.importer import import_path
 
     path = tmp_path_factory.mktemp("example") / "example.sqlite3"
     url = f"sqlite:///{path}"

@@ -1,4 +1,4 @@
-"""Test & Learn Tracker: record policies, pilots and iterations; compare arms with sound statistics."""
+"""Test & Learn Tracker: record policies, pilots and iterations; compare arms soundly."""
 
 from __future__ import annotations
 

@@ -71,9 +71,7 @@ def check() -> None:
 
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--if-empty", is_flag=True, help="Import only when the database holds no policy yet."
-)
+@click.option("--if-empty", is_flag=True, help="Import only when the database holds no policy yet.")
 def import_command(path: Path, if_empty: bool) -> None:
     """Import portfolio files (a .yaml file or a directory of them), all or nothing."""
     from tracker.io.importer import import_path

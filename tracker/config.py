@@ -19,7 +19,7 @@ MIGRATIONS_FOLDER = PROJECT_ROOT / "migrations"
 DEFAULT_INSTANCE_FOLDER = PROJECT_ROOT / "instance"
 
 ENV_PREFIX = "TRACKER_"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 
 
 def instance_folder() -> Path:

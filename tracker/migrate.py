@@ -5,7 +5,6 @@ Kept free of the stats engine and the web layer so `tracker db …` starts fast.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from alembic import command
@@ -19,10 +18,10 @@ from tracker.db import get_engine
 UPGRADE_COMMAND = "tracker db upgrade"
 
 
-def alembic_config(url: str, stdout: io.TextIOBase | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     """An Alembic config pointing at migrations/ and the given database."""
     ini = str(MIGRATIONS_FOLDER / "alembic.ini")
-    config = Config(ini, stdout=stdout) if stdout is not None else Config(ini)
+    config = Config(ini)
     config.attributes["database_url"] = url
     return config
 

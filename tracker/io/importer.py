@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -492,7 +493,8 @@ class _Writer:
                 self.upsert(
                     "results",
                     self.find(ArmResult, arm_id=arm.id, metric_id=metric.id),
-                    lambda result=result: results.record_result(
+                    partial(
+                        results.record_result,
                         session=self.session,
                         actor=self.actor,
                         pilot_slug=pilot.slug,

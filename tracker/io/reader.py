@@ -70,24 +70,27 @@ def portfolio_files(path: Path) -> list[Path]:
 
 def _describe(error: ValidationError) -> str:
     """jsonschema's error in words a person filling in the file understands."""
-    value = error.instance
+    value: Any = error.instance
+    expected: Any = error.validator_value
+    schema_of: Any = error.schema
+    properties: dict[str, Any] = schema_of.get("properties", {})
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (value or {})]
+        missing = [name for name in expected if name not in (value or {})]
         return f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
     if error.validator == "additionalProperties":
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
-        extra = sorted(set(value) - set(error.schema.get("properties", {})))
-        return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)}; expected one of: {allowed}"
+        allowed = ", ".join(sorted(properties))
+        extra = sorted(set(value) - set(properties))
+        plural = "s" if len(extra) > 1 else ""
+        return f"unknown key{plural} {', '.join(extra)}; expected one of: {allowed}"
     if error.validator == "enum":
-        return f"got {value!r}; expected one of: {', '.join(map(str, error.validator_value))}"
+        return f"got {value!r}; expected one of: {', '.join(map(str, expected))}"
     if error.validator == "const":
-        return f"got {value!r}; expected {error.validator_value!r}"
+        return f"got {value!r}; expected {expected!r}"
     if error.validator == "type":
-        expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
         return f"got {value!r}; expected {expected_text}"
     if error.validator == "pattern":
-        if error.validator_value.startswith("^[0-9]{4}"):
+        if expected.startswith("^[0-9]{4}"):
             return f"got {value!r}; expected a date like 2024-03-31"
         return f"got {value!r}; expected lowercase letters, digits and single hyphens (a slug)"
     if error.validator == "oneOf" and error.context:
@@ -210,9 +213,9 @@ def check_rules(source: SourceFile) -> None:
         for index, hypothesis in enumerate(policy.get("hypotheses", [])):
             measured_by = hypothesis.get("measured_by")
             if measured_by is not None:
-                _known(
+                _known_one(
                     source,
-                    [measured_by],
+                    measured_by,
                     metric_kinds,
                     (*path, "hypotheses", index, "measured_by"),
                     "metric",
@@ -245,12 +248,16 @@ def check_rules(source: SourceFile) -> None:
             _check_engagement(source, entry, (*path, "engagements", index), iterations_of)
 
 
+def _known_one(source: SourceFile, key: str, known: Any, path: yamlfile.Path, what: str) -> None:
+    """Report a reference to a key the policy does not define, listing the ones it does."""
+    if key not in known:
+        choices = ", ".join(sorted(known)) or "none defined"
+        source.problem(path, f"unknown {what} {key!r}; this policy's {what} keys: {choices}")
+
+
 def _known(source: SourceFile, keys: list[str], known: Any, path: yamlfile.Path, what: str) -> None:
     for index, key in enumerate(keys):
-        if key not in known:
-            choices = ", ".join(sorted(known)) or "none defined"
-            where = (*path, index) if path[-1] != "measured_by" else path
-            source.problem(where, f"unknown {what} {key!r}; this policy's {what} keys: {choices}")
+        _known_one(source, key, known, (*path, index), what)
 
 
 def _check_stage_history(source: SourceFile, policy: dict[str, Any], path: yamlfile.Path) -> None:
@@ -280,7 +287,8 @@ def _check_stage_history(source: SourceFile, policy: dict[str, Any], path: yamlf
     if history and policy["stage"] != history[-1]["to"]:
         source.problem(
             (*path, "stage"),
-            f"got {policy['stage']!r}; expected {history[-1]['to']!r}, the last stage_history entry's `to`",
+            f"got {policy['stage']!r}; expected {history[-1]['to']!r}, "
+            "the last stage_history entry's `to`",
         )
 
 
@@ -310,7 +318,8 @@ def _check_plans(
         if index + 1 < len(plans) and not plan.get("lock_hash"):
             source.problem(
                 plan_path,
-                "only the latest plan version may be unlocked; lock this one (locked_at and lock_hash)",
+                "only the latest plan version may be unlocked; "
+                "lock this one (locked_at and lock_hash)",
             )
         if bool(plan.get("locked_at")) != bool(plan.get("lock_hash")):
             source.problem(plan_path, "locked_at and lock_hash go together: give both or neither")
@@ -323,7 +332,10 @@ def _check_plans(
                     "expected a date and time like 2024-03-31T09:30:00+00:00",
                 )
         keys = [m["metric"] for m in plan["metrics"]]
-        _known(source, keys, metric_kinds, (*plan_path, "metrics"), "metric")
+        for index, key in enumerate(keys):
+            _known_one(
+                source, key, metric_kinds, (*plan_path, "metrics", index, "metric"), "metric"
+            )
         _unique(source, plan["metrics"], (*plan_path, "metrics"), "metric")
         if plan.get("lock_hash") and not any(m["role"] == "primary" for m in plan["metrics"]):
             source.problem((*plan_path, "metrics"), "a locked plan must name a primary metric")
@@ -361,7 +373,7 @@ def _check_result(
 ) -> None:
     kind = metric_kinds.get(result["metric"])
     if kind is None:
-        _known(source, [result["metric"]], metric_kinds, (*path, "metric"), "metric")
+        _known_one(source, result["metric"], metric_kinds, (*path, "metric"), "metric")
         return
     needed = KIND_FIELDS[kind]
     for name in needed:
@@ -373,7 +385,8 @@ def _check_result(
         if name in result and name not in needed:
             source.problem(
                 (*path, name),
-                f"does not apply to the {kind} metric {result['metric']!r}; a {kind} metric takes n and {' and '.join(needed)}",
+                f"does not apply to the {kind} metric {result['metric']!r}; "
+                f"a {kind} metric takes n and {' and '.join(needed)}",
             )
     if kind == MetricKind.BINARY.value and result.get("successes", 0) > result["n"]:
         source.problem(
@@ -394,7 +407,8 @@ def _check_engagement(
     elif pilot is not None and pilot not in iterations_of:
         source.problem(
             (*path, "pilot"),
-            f"unknown pilot {pilot!r}; this policy's pilots: {', '.join(sorted(iterations_of)) or 'none'}",
+            f"unknown pilot {pilot!r}; "
+            f"this policy's pilots: {', '.join(sorted(iterations_of)) or 'none'}",
         )
     elif pilot is not None and number not in iterations_of[pilot]:
         source.problem((*path, "iteration"), f"pilot {pilot!r} has no iteration {number}")

@@ -26,6 +26,15 @@ SLUG_MAX = 80
 TITLE_MAX = 200
 
 
+def slug_rule() -> dict[str, str]:
+    """The slug pattern as pydantic 2 reads it.
+
+    SQLModel's `Field(regex=...)` is the pydantic 1 spelling: pydantic 2 drops it without a word,
+    which let "Bad Slug" through every Create schema. `pattern` has to travel in `schema_extra`.
+    """
+    return {"pattern": SLUG_PATTERN}
+
+
 def utcnow() -> datetime:
     """Timezone-aware now, so PostgreSQL and SQLite agree on what was stored."""
     return datetime.now(UTC)
@@ -36,7 +45,7 @@ def timestamp_type() -> sa.DateTime:
 
 
 class Tracked(SQLModel):
-    """Columns on every record a person edits: surrogate key, timestamps, optimistic-lock version."""
+    """Columns on every record a person edits: id, timestamps and an optimistic-lock version."""
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=timestamp_type())

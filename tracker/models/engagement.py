@@ -7,12 +7,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, Tracked
+from tracker.models.base import SLUG_MAX, Tracked, slug_rule
 from tracker.models.enums import EngagementGroup, EngagementMethod, enum_column_type
 
 
 class EngagementBase(SQLModel):
-    key: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN)
+    key: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule())
     group: EngagementGroup = Field(sa_type=enum_column_type(EngagementGroup, "engagement_group"))
     method: EngagementMethod = Field(
         sa_type=enum_column_type(EngagementMethod, "engagement_method")

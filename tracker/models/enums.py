@@ -1,4 +1,4 @@
-"""Every closed vocabulary of the domain, as string enums stored by value with a CHECK constraint."""
+"""Every closed vocabulary of the domain: string enums stored by value under a CHECK."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX, Tracked, timestamp_type
+from tracker.models.base import SLUG_MAX, TITLE_MAX, Tracked, slug_rule, timestamp_type
 from tracker.models.enums import (
     EvaluationType,
     MetricRole,
@@ -23,7 +23,7 @@ SHA256_HEX_LENGTH = 64
 
 
 class PilotBase(SQLModel):
-    slug: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN, unique=True, index=True)
+    slug: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule(), unique=True, index=True)
     title: str = Field(max_length=TITLE_MAX, min_length=1)
     design: PilotDesign = Field(sa_type=enum_column_type(PilotDesign, "pilot_design"))
     unit_of_randomisation: str = Field(default="", max_length=TITLE_MAX)
@@ -96,7 +96,7 @@ class PilotUpdate(SQLModel):
 class PlanMetricSpec(SQLModel):
     """A metric's place in a plan, named by the metric's key."""
 
-    metric: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN)
+    metric: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule())
     role: MetricRole
     test: str = Field(default="", max_length=80)
 

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX, Tracked
+from tracker.models.base import SLUG_MAX, TITLE_MAX, Tracked, slug_rule
 from tracker.models.enums import (
     Direction,
     HypothesisStatus,
@@ -24,7 +24,7 @@ def stage_type(name: str) -> sa.Enum:
 
 
 class PolicyBase(SQLModel):
-    slug: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN, unique=True, index=True)
+    slug: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule(), unique=True, index=True)
     title: str = Field(max_length=TITLE_MAX, min_length=1)
     illustrative: bool = False
     team: str = Field(max_length=TITLE_MAX, min_length=1)
@@ -80,7 +80,7 @@ class StageDecisionCreate(StageDecisionBase):
 
 
 class MetricBase(SQLModel):
-    key: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN)
+    key: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule())
     name: str = Field(max_length=TITLE_MAX, min_length=1)
     kind: MetricKind = Field(sa_type=enum_column_type(MetricKind, "metric_kind"))
     unit: str = Field(default="", max_length=TITLE_MAX)
@@ -110,7 +110,7 @@ class MetricUpdate(SQLModel):
 
 
 class UserNeedBase(SQLModel):
-    key: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN)
+    key: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule())
     as_a: str = Field(min_length=1, sa_type=sa.Text)
     i_need: str = Field(min_length=1, sa_type=sa.Text)
     so_that: str = Field(min_length=1, sa_type=sa.Text)
@@ -148,7 +148,7 @@ class UserNeedUpdate(SQLModel):
 
 
 class HypothesisBase(SQLModel):
-    key: str = Field(max_length=SLUG_MAX, regex=SLUG_PATTERN)
+    key: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule())
     we_believe: str = Field(min_length=1, sa_type=sa.Text)
     for_users: str = Field(min_length=1, sa_type=sa.Text)
     will: str = Field(min_length=1, sa_type=sa.Text)

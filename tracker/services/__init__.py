@@ -1,1 +1,1 @@
-"""The domain API: keyword-only functions on a Session, shared by the web pages, the API and the CLI."""
+"""The domain API: keyword-only functions on a Session, shared by web pages, API and CLI."""

@@ -52,7 +52,7 @@ def create_engagement(
         actor=actor,
         record=Engagement(
             **entry.model_dump(exclude={"pilot", "iteration"}),
-            policy_id=policy.id,
+            policy_id=records.id_of(policy),
             iteration_id=_iteration_id(session, policy, entry.pilot, entry.iteration),
         ),
         summary=f"{policy.slug}: logged engagement {entry.key}",

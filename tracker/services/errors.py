@@ -22,7 +22,7 @@ class FieldError:
 
 
 class ValidationFailed(ServiceError):
-    """The input is wrong; nothing was written. Carries every problem found, each naming its field."""
+    """The input is wrong and nothing was written; every problem found names its field."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors

@@ -42,7 +42,7 @@ def create_hypothesis(
         actor=actor,
         record=Hypothesis(
             **hypothesis.model_dump(exclude={"measured_by"}),
-            policy_id=policy.id,
+            policy_id=records.id_of(policy),
             metric_id=_metric_id(session, policy, hypothesis.measured_by),
         ),
         summary=f"{policy.slug}: recorded hypothesis {hypothesis.key}",

@@ -51,7 +51,7 @@ def create_iteration(
     return records.insert(
         session,
         actor=actor,
-        record=Iteration(**iteration.model_dump(), pilot_id=pilot.id),
+        record=Iteration(**iteration.model_dump(), pilot_id=records.id_of(pilot)),
         summary=f"{pilot_slug}: started iteration v{iteration.number}",
     )
 
@@ -125,7 +125,7 @@ def create_arm(
         select(Arm).where(Arm.iteration_id == iteration.id, Arm.name == arm_data.name),
         f"iteration v{number} already has an arm called {arm_data.name!r}",
     )
-    arm = Arm(**arm_data.model_dump(), iteration_id=iteration.id)
+    arm = Arm(**arm_data.model_dump(), iteration_id=records.id_of(iteration))
     _check_arms(list_arms(session=session, iteration=iteration), arm)
     return records.insert(
         session, actor=actor, record=arm, summary=f"{pilot_slug} v{number}: added arm {arm.name}"

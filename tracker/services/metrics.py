@@ -32,7 +32,7 @@ def create_metric(
     return records.insert(
         session,
         actor=actor,
-        record=Metric(**metric.model_dump(), policy_id=policy.id),
+        record=Metric(**metric.model_dump(), policy_id=records.id_of(policy)),
         summary=f"{policy.slug}: defined metric {metric.name}",
     )
 

@@ -50,7 +50,7 @@ def _link_hypotheses(session: Session, actor: Actor, pilot: Pilot, keys: list[st
         session, Hypothesis, "policy_id", pilot.policy_id, keys, "hypothesis_keys"
     )
     session.exec(delete(PilotHypothesis).where(col(PilotHypothesis.pilot_id) == pilot.id))
-    session.add_all(PilotHypothesis(pilot_id=pilot.id, hypothesis_id=h) for h in ids)
+    session.add_all(PilotHypothesis(pilot_id=records.id_of(pilot), hypothesis_id=h) for h in ids)
     session.flush()
     records.audit(
         session,
@@ -77,7 +77,9 @@ def create_pilot(
     pilot = records.insert(
         session,
         actor=actor,
-        record=Pilot(**pilot_data.model_dump(exclude={"hypothesis_keys"}), policy_id=policy.id),
+        record=Pilot(
+            **pilot_data.model_dump(exclude={"hypothesis_keys"}), policy_id=records.id_of(policy)
+        ),
         summary=f"{policy.slug}: set up pilot {pilot_data.title}",
     )
     _link_hypotheses(session, actor, pilot, pilot_data.hypothesis_keys)

@@ -112,7 +112,7 @@ def _set_metrics(
         session.delete(link)
     session.flush()
     session.add_all(
-        PlanMetric(plan_id=plan.id, metric_id=metric_id, role=spec.role, test=spec.test)
+        PlanMetric(plan_id=records.id_of(plan), metric_id=metric_id, role=spec.role, test=spec.test)
         for metric_id, spec in zip(ids, specs, strict=True)
     )
     session.flush()
@@ -154,7 +154,7 @@ def create_plan(
         actor=actor,
         record=AnalysisPlan(
             **plan_data.model_dump(exclude={"metrics"}),
-            pilot_id=pilot.id,
+            pilot_id=records.id_of(pilot),
             plan_version=count + 1,
         ),
         summary=f"{pilot.slug}: wrote analysis plan v{count + 1}",

@@ -85,7 +85,7 @@ def _append_decision(
         actor=actor,
         record=StageDecision(
             **decision.model_dump(),
-            policy_id=policy.id,
+            policy_id=records.id_of(policy),
             sequence=sequence,
             from_stage=from_stage,
             recorded_by_id=actor.user_id,
@@ -102,7 +102,7 @@ def create_policy(
     data: PolicyCreate | dict[str, Any],
     first_decision: StageDecisionCreate | dict[str, Any],
 ) -> Policy:
-    """Record a new policy at the stage of its first decision (a jump past `idea` needs a reason)."""
+    """Record a policy at the stage of its first decision (starting past `idea` needs a reason)."""
     policy_data = records.validated(PolicyCreate, data)
     decision = records.validated(StageDecisionCreate, first_decision)
     _check_theory_of_change(policy_data.theory_of_change)

@@ -41,6 +41,14 @@ def validated(schema: type[Schema], data: Schema | dict[str, Any]) -> Schema:
         ) from None
 
 
+def id_of(record: SQLModel) -> int:
+    """The primary key of a stored record (every record a service hands out has been flushed)."""
+    value = getattr(record, "id", None)
+    if value is None:
+        raise RuntimeError(f"{type(record).__name__} has not been flushed, so it has no id yet")
+    return int(value)
+
+
 def entity_type(record: SQLModel) -> str:
     """The table name doubles as the audit trail's and the permission table's noun."""
     return str(record.__tablename__)
@@ -143,8 +151,8 @@ def update(
             setattr(record, name, value)
     if not after:
         return record
-    record.version = int(getattr(record, "version", 1)) + 1  # type: ignore[attr-defined]
-    record.updated_at = utcnow()  # type: ignore[attr-defined]
+    record.version = int(getattr(record, "version", 1)) + 1
+    record.updated_at = utcnow()
     session.add(record)
     session.flush()
     audit(

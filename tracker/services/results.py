@@ -127,7 +127,7 @@ def record_result(
         return records.insert(
             session,
             actor=actor,
-            record=ArmResult(arm_id=arm.id, metric_id=metric.id, **values),
+            record=ArmResult(arm_id=records.id_of(arm), metric_id=records.id_of(metric), **values),
             summary=f"{label} recorded",
         )
     return records.update(
@@ -163,7 +163,9 @@ def record_decision(
             session,
             actor=actor,
             record=Decision(
-                **decision.model_dump(), iteration_id=iteration.id, recorded_by_id=actor.user_id
+                **decision.model_dump(),
+                iteration_id=records.id_of(iteration),
+                recorded_by_id=actor.user_id,
             ),
             summary=label,
         )

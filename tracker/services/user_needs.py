@@ -44,7 +44,9 @@ def _link_metrics(session: Session, actor: Actor, need: UserNeed, metric_keys: l
         session, Metric, "policy_id", need.policy_id, metric_keys, "metric_keys"
     )
     session.exec(delete(UserNeedMetric).where(col(UserNeedMetric.user_need_id) == need.id))
-    session.add_all(UserNeedMetric(user_need_id=need.id, metric_id=m) for m in metric_ids)
+    session.add_all(
+        UserNeedMetric(user_need_id=records.id_of(need), metric_id=m) for m in metric_ids
+    )
     session.flush()
     records.audit(
         session,
@@ -67,7 +69,9 @@ def create_user_need(
     need = records.insert(
         session,
         actor=actor,
-        record=UserNeed(**need_data.model_dump(exclude={"metric_keys"}), policy_id=policy.id),
+        record=UserNeed(
+            **need_data.model_dump(exclude={"metric_keys"}), policy_id=records.id_of(policy)
+        ),
         summary=f"{policy.slug}: recorded user need {need_data.key}",
     )
     _link_metrics(session, actor, need, need_data.metric_keys)
