@@ -7,6 +7,7 @@ byte-identical files.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from tracker.io import yamlfile
 from tracker.io.reader import FORMAT
 from tracker.models import ArmResult, Metric, Policy
 from tracker.models.enums import MetricKind
-from tracker.services import overviews
+from tracker.services import datasets, overviews, records
 
 KIND_FIELDS = {
     MetricKind.BINARY: ("successes",),
@@ -46,7 +47,39 @@ def _result(metric: Metric, result: ArmResult) -> dict[str, Any]:
     return row
 
 
-def _pilot(overview: overviews.PilotOverview) -> dict[str, Any]:
+def _write_datasets(
+    session: Session, directory: Path, policy_slug: str, views: list[overviews.PilotOverview]
+) -> dict[int, list[dict[str, Any]]]:
+    """Write each iteration's CSVs under `<policy-slug>-data/` and return their file entries."""
+    entries: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for view in views:
+        for iteration in view.iterations:
+            number = iteration.iteration.number
+            folder = Path(f"{policy_slug}-data", view.pilot.slug, f"v{number}")
+            used: set[str] = set()
+            for dataset in datasets.list_datasets(
+                session=session, pilot_slug=view.pilot.slug, number=number
+            ):
+                name = dataset.filename
+                if name in used:  # two uploads with one name: keep both, told apart by hash
+                    name = f"{dataset.sha256[:12]}-{name}"
+                used.add(name)
+                (directory / folder).mkdir(parents=True, exist_ok=True)
+                content = datasets.dataset_content(session=session, dataset=dataset)
+                (directory / folder / name).write_bytes(content)
+                entries[records.id_of(iteration.iteration)].append(
+                    {
+                        "file": (folder / name).as_posix(),
+                        "sha256": dataset.sha256,
+                        "column_mapping": dataset.column_mapping,
+                    }
+                )
+    return entries
+
+
+def _pilot(
+    overview: overviews.PilotOverview, datasets_of: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
     pilot = overview.pilot
     metric_of = {metric.id: metric for metric in overview.metrics}
     return {
@@ -108,6 +141,7 @@ def _pilot(overview: overviews.PilotOverview) -> dict[str, Any]:
                     }
                     for arm in view.arms
                 ],
+                "datasets": datasets_of.get(records.id_of(view.iteration), []),
                 "decision": None
                 if view.decision is None
                 else {
@@ -122,8 +156,8 @@ def _pilot(overview: overviews.PilotOverview) -> dict[str, Any]:
     }
 
 
-def policy_document(*, session: Session, slug: str) -> dict[str, Any]:
-    """One policy, with everything under it, as a portfolio document."""
+def policy_document(*, session: Session, slug: str, directory: Path) -> dict[str, Any]:
+    """One policy, with everything under it, as a portfolio document; CSVs go to `directory`."""
     view = overviews.get_policy_overview(session=session, slug=slug)
     policy = view.policy
     metric_of = view.metric_by_id()
@@ -135,6 +169,7 @@ def policy_document(*, session: Session, slug: str) -> dict[str, Any]:
         for pilot_view in pilot_views
         for iteration in pilot_view.iterations
     }
+    datasets_of = _write_datasets(session, directory, policy.slug, pilot_views)
     document = {
         "slug": policy.slug,
         "title": policy.title,
@@ -206,7 +241,7 @@ def policy_document(*, session: Session, slug: str) -> dict[str, Any]:
             }
             for entry in view.engagements
         ],
-        "pilots": [_pilot(pilot_view) for pilot_view in pilot_views],
+        "pilots": [_pilot(pilot_view, datasets_of) for pilot_view in pilot_views],
     }
     return {"format": FORMAT, "policies": [document]}
 
@@ -217,6 +252,7 @@ def export_directory(*, session: Session, directory: Path) -> list[Path]:
     written = []
     for slug in session.exec(select(Policy.slug).order_by(col(Policy.slug))):
         path = directory / f"{slug}.yaml"
-        path.write_text(yamlfile.dump(policy_document(session=session, slug=slug)), "utf-8")
+        document = policy_document(session=session, slug=slug, directory=directory)
+        path.write_text(yamlfile.dump(document), "utf-8")
         written.append(path)
     return written

@@ -22,11 +22,12 @@ from sqlmodel import Session, SQLModel, select
 
 from tracker.io import yamlfile
 from tracker.io.problems import PortfolioError, Problem
-from tracker.io.reader import SourceFile, read_files
+from tracker.io.reader import SourceFile, dataset_path, read_files
 from tracker.models import (
     AnalysisPlan,
     Arm,
     ArmResult,
+    Dataset,
     Engagement,
     Hypothesis,
     Iteration,
@@ -36,6 +37,7 @@ from tracker.models import (
     UserNeed,
 )
 from tracker.services import (
+    datasets,
     engagements,
     hypotheses,
     iterations,
@@ -436,6 +438,8 @@ class _Writer:
         iteration = self.find(Iteration, pilot_id=pilot.id, number=number)
         for index, arm in enumerate(raw["arms"]):
             self.arm(source, (*path, "arms", index), pilot, iteration, arm)
+        for index, dataset in enumerate(raw.get("datasets", [])):
+            self.dataset(source, (*path, "datasets", index), pilot, iteration, dataset)
         if raw.get("decision"):
             with self.at(source, (*path, "decision")):
                 existing = results.get_decision(session=self.session, iteration=iteration)
@@ -450,6 +454,31 @@ class _Writer:
                         data=raw["decision"],
                     ),
                 )
+
+    def dataset(
+        self,
+        source: SourceFile,
+        path: yamlfile.Path,
+        pilot: Pilot,
+        iteration: Iteration,
+        raw: dict[str, Any],
+    ) -> None:
+        """Store a CSV once per iteration: the same bytes again are recognised by SHA-256."""
+        if self.find(Dataset, iteration_id=iteration.id, sha256=raw["sha256"]) is not None:
+            self.report.unchanged["datasets"] += 1
+            return
+        csv_path = dataset_path(source, raw)
+        with self.at(source, path):
+            datasets.store_dataset(
+                session=self.session,
+                actor=self.actor,
+                pilot_slug=pilot.slug,
+                number=iteration.number,
+                filename=csv_path.name,
+                content=csv_path.read_bytes(),
+                column_mapping=raw["column_mapping"],
+            )
+        self.report.created["datasets"] += 1
 
     def arm(
         self,

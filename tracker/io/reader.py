@@ -7,6 +7,7 @@ arm, allocations summing to one, stage history that follows the stages, plan ver
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -345,6 +346,8 @@ def _check_iteration(
     source: SourceFile, iteration: dict[str, Any], path: yamlfile.Path, metric_kinds: dict[str, str]
 ) -> None:
     _check_dates_in_order(source, iteration, path, "start_date", "end_date")
+    for index, dataset in enumerate(iteration.get("datasets", [])):
+        _check_dataset(source, dataset, (*path, "datasets", index), metric_kinds)
     decision = iteration.get("decision")
     if decision:
         _check_date(source, (*path, "decision", "decided_on"), decision["decided_on"])
@@ -366,6 +369,27 @@ def _check_iteration(
             _check_result(
                 source, result, (*path, "arms", arm_index, "results", result_index), metric_kinds
             )
+
+
+def dataset_path(source: SourceFile, dataset: dict[str, Any]) -> Path:
+    """A dataset's CSV, relative to the portfolio file that names it."""
+    return Path(source.name).parent / str(dataset["file"])
+
+
+def _check_dataset(
+    source: SourceFile, dataset: dict[str, Any], path: yamlfile.Path, metric_kinds: dict[str, str]
+) -> None:
+    """The CSV must exist beside the file and have exactly the bytes its SHA-256 names."""
+    mapping = dataset["column_mapping"]
+    for key in [*mapping["outcomes"], *mapping.get("pre_period", {})]:
+        _known_one(source, key, metric_kinds, (*path, "column_mapping"), "metric")
+    csv_path = dataset_path(source, dataset)
+    if not csv_path.is_file():
+        source.problem((*path, "file"), f"no file at {csv_path}")
+        return
+    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    if digest != dataset["sha256"]:
+        source.problem((*path, "sha256"), f"does not match {csv_path} (its SHA-256 is {digest})")
 
 
 def _check_result(

@@ -138,6 +138,23 @@ class ArmResultCreate(ArmResultBase):
     sum_of_squares: float | None = None
 
 
+class ColumnMapping(SQLModel):
+    """Which columns of an uploaded file hold what: the arm, outcomes by metric key, and more."""
+
+    arm: str = Field(min_length=1)
+    outcomes: dict[str, str] = Field(min_length=1)
+    covariates: list[str] = Field(default_factory=list)
+    cluster: str | None = None
+    pre_period: dict[str, str] = Field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        """Every column the mapping names, each once, in a stable order."""
+        named = [self.arm, *self.outcomes.values(), *self.covariates, *self.pre_period.values()]
+        if self.cluster:
+            named.append(self.cluster)
+        return list(dict.fromkeys(named))
+
+
 class Dataset(Tracked, table=True):
     """An uploaded unit-level file, kept byte for byte (with its SHA-256) for re-analysis."""
 

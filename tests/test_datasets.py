@@ -1,0 +1,89 @@
+"""Unit-level datasets: stored byte for byte with their hash, in the app and in portfolio files."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from tracker.db import get_engine
+from tracker.io.exporter import export_directory
+from tracker.services import datasets
+from tracker.services.actors import Actor
+from tracker.services.errors import ValidationFailed
+
+from .portfolio_helpers import minimal
+from .test_portfolio_import import problems_of, run_import, write
+
+CSV = b'arm,paid,note\nControl,1,"two\nlines"\nNorm letter,0,\nNorm letter,1,x\n'
+MAPPING = {"arm": "arm", "outcomes": {"paid": "paid"}}
+
+
+def with_dataset(tmp_path: Path, content: bytes = CSV, sha: str | None = None) -> Path:
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "units.csv").write_bytes(content)
+    document = minimal()
+    iteration = document["policies"][0]["pilots"][0]["iterations"][0]
+    iteration["datasets"] = [
+        {
+            "file": "data/units.csv",
+            "sha256": sha or hashlib.sha256(content).hexdigest(),
+            "column_mapping": MAPPING,
+        }
+    ]
+    return write(tmp_path, document)
+
+
+def test_portfolio_dataset_is_stored_with_hash_and_rows(migrated_url: str, tmp_path: Path) -> None:
+    run_import(migrated_url, with_dataset(tmp_path))
+    with Session(get_engine(migrated_url)) as session:
+        [stored] = datasets.list_datasets(session=session, pilot_slug="letters-trial", number=1)
+        assert stored.row_count == 3  # the quoted newline is inside one row
+        assert stored.sha256 == hashlib.sha256(CSV).hexdigest()
+        assert datasets.dataset_content(session=session, dataset=stored) == CSV
+    run_import(migrated_url, with_dataset(tmp_path))  # same bytes again: not stored twice
+    with Session(get_engine(migrated_url)) as session:
+        assert len(datasets.list_datasets(session=session, pilot_slug="letters-trial", number=1)) == 1
+
+
+def test_wrong_hash_is_refused(migrated_url: str, tmp_path: Path) -> None:
+    problems = problems_of(migrated_url, with_dataset(tmp_path, sha="a" * 64))
+    assert any("datasets[0].sha256: does not match" in p for p in problems), problems
+
+
+def test_export_round_trip_keeps_the_csv(
+    migrated_url: str, tmp_path: Path, example_url: str
+) -> None:
+    run_import(example_url, with_dataset(tmp_path))
+    with Session(get_engine(example_url)) as session:
+        export_directory(session=session, directory=tmp_path / "first")
+    run_import(migrated_url, tmp_path / "first")
+    with Session(get_engine(migrated_url)) as session:
+        export_directory(session=session, directory=tmp_path / "second")
+    comparison = filecmp.dircmp(tmp_path / "first", tmp_path / "second")
+    exported_csv = tmp_path / "second" / "letters-data" / "letters-trial" / "v1" / "units.csv"
+    assert exported_csv.read_bytes() == CSV
+    assert comparison.diff_files == [] and comparison.left_only == comparison.right_only == []
+    assert filecmp.cmp(tmp_path / "first" / "letters.yaml", tmp_path / "second" / "letters.yaml")
+
+
+def test_mapping_must_name_real_columns_and_metrics(migrated_url: str, tmp_path: Path) -> None:
+    run_import(migrated_url, write(tmp_path, minimal()))
+    with Session(get_engine(migrated_url)) as session:
+        store = {
+            "session": session,
+            "actor": Actor.system("test"),
+            "pilot_slug": "letters-trial",
+            "number": 1,
+            "filename": "units.csv",
+            "content": CSV,
+        }
+        with pytest.raises(ValidationFailed, match="no column called group"):
+            datasets.store_dataset(**store, column_mapping={**MAPPING, "arm": "group"})
+        with pytest.raises(ValidationFailed, match="unknown key"):
+            datasets.store_dataset(**store, column_mapping={"arm": "arm", "outcomes": {"x": "paid"}})
+        with pytest.raises(ValidationFailed, match="not UTF-8"):
+            datasets.store_dataset(**{**store, "content": b"\xff\xfe"}, column_mapping=MAPPING)
