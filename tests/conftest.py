@@ -54,10 +54,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     dispose_engine(url)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; tests get copies (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    dispose_engine(url)
+    return path
+
+
 @pytest.fixture
-def migrated_url(database_url: str) -> str:
+def migrated_url(database_url: str, migrated_template: Path) -> str:
     """The empty database, migrated to head."""
-    migrate.upgrade(database_url)
+    if database_url.startswith("sqlite:///"):
+        shutil.copyfile(migrated_template, database_url.removeprefix("sqlite:///"))
+    else:
+        migrate.upgrade(database_url)
     return database_url
 
 
@@ -69,13 +82,13 @@ def session(migrated_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def example_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def example_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
     """A migrated SQLite file with experiments/ imported, built once and copied per test."""
     from tracker.io.importer import import_path
 
     path = tmp_path_factory.mktemp("example") / "example.sqlite3"
+    shutil.copyfile(migrated_template, path)
     url = f"sqlite:///{path}"
-    migrate.upgrade(url)
     with Session(get_engine(url)) as db_session:
         import_path(session=db_session, path=EXPERIMENTS_FOLDER, actor_label="test set-up")
         db_session.commit()
@@ -122,3 +135,14 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def example_client(example_app: Flask) -> FlaskClient:
     return example_app.test_client()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why tests skipped, once per reason rather than once per test."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else "skipped"
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"SKIPPED {count} test(s): {reason}")

@@ -7,9 +7,11 @@ overwriting someone else's edit.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from pydantic import ValidationInfo
 from sqlmodel import Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -33,6 +35,18 @@ def slug_rule() -> dict[str, str]:
     which let "Bad Slug" through every Create schema. `pattern` has to travel in `schema_extra`.
     """
     return {"pattern": SLUG_PATTERN}
+
+
+def ends_on_or_after(start_field: str) -> Callable[[date | None, ValidationInfo], date | None]:
+    """A field validator: this end date may not fall before `start_field` (reported on the end)."""
+
+    def check(value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get(start_field)
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"must be on or after {start_field} ({start.isoformat()})")
+        return value
+
+    return check
 
 
 def utcnow() -> datetime:

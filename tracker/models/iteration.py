@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import TITLE_MAX, Tracked
+from tracker.models.base import TITLE_MAX, Tracked, ends_on_or_after
 from tracker.models.enums import (
     DecisionOutcome,
     IterationStatus,
@@ -30,11 +30,7 @@ class IterationBase(SQLModel):
         sa_type=enum_column_type(IterationStatus, "iteration_status"),
     )
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> IterationBase:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValueError("end_date must be on or after start_date")
-        return self
+    _end_date_after_start = field_validator("end_date")(ends_on_or_after("start_date"))
 
 
 class Iteration(IterationBase, Tracked, table=True):

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import SLUG_MAX, TITLE_MAX, Tracked, slug_rule, timestamp_type
+from tracker.models.base import (
+    SLUG_MAX,
+    TITLE_MAX,
+    Tracked,
+    ends_on_or_after,
+    slug_rule,
+    timestamp_type,
+)
 from tracker.models.enums import (
     EvaluationType,
     MetricRole,
@@ -43,11 +50,7 @@ class PilotBase(SQLModel):
     citation: str = Field(default="", sa_type=sa.Text)
     source_url: str = Field(default="", max_length=500)
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> PilotBase:
-        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
-            raise ValueError("planned_end must be on or after planned_start")
-        return self
+    _planned_end_after_start = field_validator("planned_end")(ends_on_or_after("planned_start"))
 
 
 class Pilot(PilotBase, Tracked, table=True):

@@ -59,7 +59,13 @@ def ids_for_keys(
     keys: list[str],
     field: str,
 ) -> list[int]:
-    """Resolve keys to ids, failing with every unknown key named against `field`."""
+    """Resolve keys to ids, failing with every unknown or repeated key named against `field`.
+
+    A repeated key would insert the same link row twice: an IntegrityError, not a message.
+    """
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValidationFailed.single(field, f"named more than once: {', '.join(repeated)}")
     rows: list[Any] = list(
         session.exec(
             select(model).where(

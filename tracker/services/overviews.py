@@ -126,7 +126,10 @@ def get_policy_overview(*, session: Session, slug: str) -> PolicyOverview:
         select(UserNeed).where(UserNeed.policy_id == policy.id).order_by(col(UserNeed.id))
     ).all()
     links = session.exec(
-        select(UserNeedMetric).where(col(UserNeedMetric.user_need_id).in_([n.id for n in needs]))
+        select(UserNeedMetric)
+        .where(col(UserNeedMetric.user_need_id).in_([n.id for n in needs]))
+        # Metric order, as everywhere else; unordered, PostgreSQL returns insertion order.
+        .order_by(col(UserNeedMetric.metric_id))
     ).all()
     metrics_of_need: dict[int, list[Metric]] = defaultdict(list)
     for link in links:
@@ -187,7 +190,9 @@ def get_pilot_overview(*, session: Session, slug: str) -> PilotOverview:
     ).all()
     plan_metrics: dict[int, list[tuple[PlanMetric, Metric]]] = defaultdict(list)
     for link in session.exec(
-        select(PlanMetric).where(col(PlanMetric.plan_id).in_([plan.id for plan in plans]))
+        select(PlanMetric)
+        .where(col(PlanMetric.plan_id).in_([plan.id for plan in plans]))
+        .order_by(col(PlanMetric.metric_id))  # as plan_metric_specs reads them
     ):
         plan_metrics[link.plan_id].append((link, metric_by_id[link.metric_id]))
     return PilotOverview(

@@ -42,10 +42,15 @@ def hypothesis_keys_of(*, session: Session, pilot: Pilot) -> list[str]:
     )
 
 
-def _link_hypotheses(session: Session, actor: Actor, pilot: Pilot, keys: list[str]) -> None:
+def _link_hypotheses(session: Session, actor: Actor, pilot: Pilot, keys: list[str]) -> bool:
+    """Replace the hypotheses a pilot tests, auditing the change; True if they changed.
+
+    The links are a set read back in hypothesis order: the same keys in another order are no
+    change.
+    """
     before = hypothesis_keys_of(session=session, pilot=pilot)
-    if before == keys:
-        return
+    if sorted(before) == sorted(keys):
+        return False
     ids = keyed.ids_for_keys(
         session, Hypothesis, "policy_id", pilot.policy_id, keys, "hypothesis_keys"
     )
@@ -61,6 +66,7 @@ def _link_hypotheses(session: Session, actor: Actor, pilot: Pilot, keys: list[st
         after={"hypothesis_keys": keys},
         summary=f"Linked hypotheses of pilot {pilot.slug}",
     )
+    return True
 
 
 def create_pilot(
@@ -73,6 +79,10 @@ def create_pilot(
         session,
         select(Pilot).where(Pilot.slug == pilot_data.slug),
         f"a pilot with the slug {pilot_data.slug!r} already exists",
+    )
+    # Check the keys before inserting, so a rejected pilot leaves nothing behind in the session.
+    keyed.ids_for_keys(
+        session, Hypothesis, "policy_id", policy.id, pilot_data.hypothesis_keys, "hypothesis_keys"
     )
     pilot = records.insert(
         session,
@@ -100,6 +110,7 @@ def update_pilot(
     values = records.changes_of(changes, exclude=frozenset({"hypothesis_keys"}))
     # Validate the edited pilot as a whole, so cross-field rules (dates in order) still hold.
     records.validated(PilotCreate, {**pilot.model_dump(), **values})
+    version = pilot.version
     records.update(
         session,
         actor=actor,
@@ -108,6 +119,9 @@ def update_pilot(
         expected_version=expected_version,
         summary=f"Edited pilot {pilot.title}",
     )
-    if changes.hypothesis_keys is not None:
-        _link_hypotheses(session, actor, pilot, changes.hypothesis_keys)
+    relinked = changes.hypothesis_keys is not None and _link_hypotheses(
+        session, actor, pilot, changes.hypothesis_keys
+    )
+    if relinked and pilot.version == version:
+        records.bump_version(session, pilot)
     return pilot

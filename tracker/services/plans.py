@@ -97,16 +97,22 @@ def plan_hash(*, session: Session, pilot_slug: str, plan: AnalysisPlan) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _spec_set(specs: list[PlanMetricSpec]) -> list[tuple[str, MetricRole, str]]:
+    """The specs as a comparable set: they are read back in metric order, not as written."""
+    return sorted((spec.metric, spec.role, spec.test) for spec in specs)
+
+
 def _set_metrics(
     session: Session, actor: Actor, pilot: Pilot, plan: AnalysisPlan, specs: list[PlanMetricSpec]
-) -> None:
+) -> bool:
+    """Replace the metrics a plan names, auditing the change; True if they changed."""
     keys = [spec.metric for spec in specs]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:
         raise ValidationFailed.single("metrics", f"named more than once: {', '.join(duplicates)}")
     before = plan_metric_specs(session=session, plan=plan)
-    if before == specs:
-        return
+    if _spec_set(before) == _spec_set(specs):
+        return False
     ids = keyed.ids_for_keys(session, Metric, "policy_id", pilot.policy_id, keys, "metrics")
     for link in session.exec(select(PlanMetric).where(PlanMetric.plan_id == plan.id)):
         session.delete(link)
@@ -125,6 +131,7 @@ def _set_metrics(
         after={"metrics": [spec.model_dump(mode="json") for spec in specs]},
         summary=f"{pilot.slug}: metrics of plan v{plan.plan_version}",
     )
+    return True
 
 
 def create_plan(
@@ -149,6 +156,16 @@ def create_plan(
     count = session.exec(
         select(func.count()).select_from(AnalysisPlan).where(AnalysisPlan.pilot_id == pilot.id)
     ).one()
+    # Check the keys before inserting, so a rejected plan leaves nothing behind in the session
+    # (a stray unlocked version would block the corrected one as "not locked yet").
+    keyed.ids_for_keys(
+        session,
+        Metric,
+        "policy_id",
+        pilot.policy_id,
+        [m.metric for m in plan_data.metrics],
+        "metrics",
+    )
     plan = records.insert(
         session,
         actor=actor,
@@ -181,6 +198,16 @@ def update_plan(
             f"plan version {version} was locked on {plan.locked_at:%Y-%m-%d}; "
             "write an amendment (a new version) instead"
         )
+    if (
+        plan.plan_version > 1
+        and "amendment_reason" in changes.model_fields_set
+        and not (changes.amendment_reason or "").strip()
+    ):
+        # create_plan insists on a reason for an amendment; an edit must not quietly drop it.
+        raise ValidationFailed.single(
+            "amendment_reason", "an amended plan (version 2 or later) must say why it changed"
+        )
+    plan_version = plan.version
     records.update(
         session,
         actor=actor,
@@ -189,8 +216,12 @@ def update_plan(
         expected_version=expected_version,
         summary=f"{pilot_slug}: edited analysis plan v{version}",
     )
-    if changes.metrics is not None:
-        _set_metrics(session, actor, pilot, plan, changes.metrics)
+    relinked = changes.metrics is not None and _set_metrics(
+        session, actor, pilot, plan, changes.metrics
+    )
+    if relinked and plan.version == plan_version:
+        # Else locking at the version the analyst reviewed could freeze metrics they never saw.
+        records.bump_version(session, plan)
     return plan
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel
 
 from tracker.models import AuditEvent
-from tracker.models.base import utcnow
+from tracker.models.base import Tracked, utcnow
 from tracker.models.enums import AuditAction
 from tracker.services.actors import Actor, require_write
 from tracker.services.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -121,7 +121,7 @@ def check_version(record: SQLModel, expected_version: int | None) -> None:
             f"This {entity_type(record).replace('_', ' ')} was changed by someone else "
             f"(you edited version {expected_version}, it is now version {current}). "
             "Review their changes before saving yours.",
-            current=snapshot(record),
+            current={**snapshot(record), "version": current},
         )
 
 
@@ -165,6 +165,18 @@ def update(
         summary=summary,
     )
     return record
+
+
+def bump_version(session: Session, record: Tracked) -> None:
+    """Count a change made outside the record's own columns (its links) as a new version.
+
+    A need's metrics, a pilot's hypotheses and a plan's metrics live in link tables, but a form
+    that showed the old links is as stale as one that showed an old title.
+    """
+    record.version += 1
+    record.updated_at = utcnow()
+    session.add(record)
+    session.flush()
 
 
 def changes_of(data: BaseModel, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -36,8 +36,12 @@ def _mean_sd_from_sums(n: int, total: float, sum_of_squares: float) -> tuple[flo
     """Mean and sample sd from Σx and Σx², as the centred form Σx² − (Σx)²/n over n − 1.
 
     Rounding can make a zero variance come out a hair below zero; anything clearly negative
-    means the sums cannot come from real data.
+    means the sums cannot come from real data. A NaN or infinite sum would otherwise pass
+    every comparison and be stored as the mean or sd.
     """
+    for name, value in (("sum", total), ("sum_of_squares", sum_of_squares)):
+        if not math.isfinite(value):
+            raise ValidationFailed.single(name, "must be a finite number")
     if n < 2:
         raise ValidationFailed.single("n", "at least 2 units are needed to derive an sd from sums")
     mean = total / n

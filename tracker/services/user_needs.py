@@ -35,11 +35,15 @@ def metric_keys_of(*, session: Session, need: UserNeed) -> list[str]:
     )
 
 
-def _link_metrics(session: Session, actor: Actor, need: UserNeed, metric_keys: list[str]) -> None:
-    """Replace a need's metric links, auditing the change on the need."""
+def _link_metrics(session: Session, actor: Actor, need: UserNeed, metric_keys: list[str]) -> bool:
+    """Replace a need's metric links, auditing the change on the need; True if they changed.
+
+    The links are a set read back in metric order, so the same keys in another order are no
+    change (comparing lists would rewrite and audit them on every save).
+    """
     before = metric_keys_of(session=session, need=need)
-    if before == metric_keys:
-        return
+    if sorted(before) == sorted(metric_keys):
+        return False
     metric_ids = keyed.ids_for_keys(
         session, Metric, "policy_id", need.policy_id, metric_keys, "metric_keys"
     )
@@ -57,6 +61,7 @@ def _link_metrics(session: Session, actor: Actor, need: UserNeed, metric_keys: l
         after={"metric_keys": metric_keys},
         summary=f"Linked metrics of user need {need.key}",
     )
+    return True
 
 
 def create_user_need(
@@ -66,6 +71,10 @@ def create_user_need(
     need_data = records.validated(UserNeedCreate, data)
     policy = get_policy(session=session, slug=policy_slug)
     keyed.ensure_new_key(session, UserNeed, "policy_id", policy.id, need_data.key)
+    # Check the keys before inserting, so a rejected need leaves nothing behind in the session.
+    keyed.ids_for_keys(
+        session, Metric, "policy_id", policy.id, need_data.metric_keys, "metric_keys"
+    )
     need = records.insert(
         session,
         actor=actor,
@@ -89,6 +98,7 @@ def update_user_need(
 ) -> UserNeed:
     changes = records.validated(UserNeedUpdate, data)
     need = get_user_need(session=session, policy_slug=policy_slug, key=key)
+    version = need.version
     records.update(
         session,
         actor=actor,
@@ -97,6 +107,9 @@ def update_user_need(
         expected_version=expected_version,
         summary=f"{policy_slug}: edited user need {key}",
     )
-    if changes.metric_keys is not None:
-        _link_metrics(session, actor, need, changes.metric_keys)
+    relinked = changes.metric_keys is not None and _link_metrics(
+        session, actor, need, changes.metric_keys
+    )
+    if relinked and need.version == version:
+        records.bump_version(session, need)
     return need
