@@ -56,7 +56,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head once per run; tests get copies (migrating is the slow part)."""
+    """A SQLite file migrated once per run; tests get copies (migrating is the slow part)."""
     path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
