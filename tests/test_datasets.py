@@ -46,7 +46,9 @@ def test_portfolio_dataset_is_stored_with_hash_and_rows(migrated_url: str, tmp_p
         assert datasets.dataset_content(session=session, dataset=stored) == CSV
     run_import(migrated_url, with_dataset(tmp_path))  # same bytes again: not stored twice
     with Session(get_engine(migrated_url)) as session:
-        assert len(datasets.list_datasets(session=session, pilot_slug="letters-trial", number=1)) == 1
+        assert (
+            len(datasets.list_datasets(session=session, pilot_slug="letters-trial", number=1)) == 1
+        )
 
 
 def test_wrong_hash_is_refused(migrated_url: str, tmp_path: Path) -> None:
@@ -84,6 +86,8 @@ def test_mapping_must_name_real_columns_and_metrics(migrated_url: str, tmp_path:
         with pytest.raises(ValidationFailed, match="no column called group"):
             datasets.store_dataset(**store, column_mapping={**MAPPING, "arm": "group"})
         with pytest.raises(ValidationFailed, match="unknown key"):
-            datasets.store_dataset(**store, column_mapping={"arm": "arm", "outcomes": {"x": "paid"}})
+            datasets.store_dataset(
+                **store, column_mapping={"arm": "arm", "outcomes": {"x": "paid"}}
+            )
         with pytest.raises(ValidationFailed, match="not UTF-8"):
             datasets.store_dataset(**{**store, "content": b"\xff\xfe"}, column_mapping=MAPPING)

@@ -1,0 +1,33 @@
+"""HTML front door: Jinja set-up for GOV.UK Frontend, blueprints and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from tracker.web import assets, errors, filters, pilots, policies
+
+
+def register_web(app: Flask) -> None:
+    """Wire templates (ours first, then the GOV.UK macros), blueprints and error handlers.
+
+    The GOV.UK packages' templates import each other as "govuk_frontend_jinja/…", so they are
+    mounted under their package names with a PrefixLoader, as their README prescribes.
+    """
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(app.template_folder or "templates"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    filters.register(app)
+    app.register_blueprint(assets.blueprint)
+    app.register_blueprint(policies.blueprint)
+    app.register_blueprint(pilots.blueprint)
+    errors.register(app)

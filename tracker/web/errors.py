@@ -1,0 +1,41 @@
+"""Error pages in the GOV.UK style, and service errors mapped to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from tracker.services.errors import Conflict, NotAllowed, NotFound
+
+TEMPLATES = {403: "errors/403.html", 404: "errors/404.html", 500: "errors/500.html"}
+
+
+def _render(status: int) -> tuple[str, int]:
+    return render_template(TEMPLATES.get(status, "errors/500.html"), status=status), status
+
+
+def register(app: Flask) -> None:
+    """404 for missing records, 403 for forbidden writes, 409 for conflicts.
+
+    Unhandled exceptions reach the HTTPException handler as InternalServerError (500), except
+    under TESTING, where Flask lets them propagate so tests see the real error.
+    """
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        if status in TEMPLATES:
+            return _render(status)
+        return render_template("errors/generic.html", error=error), status
+
+    @app.errorhandler(NotFound)
+    def not_found(_error: NotFound) -> tuple[str, int]:
+        return _render(404)
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(_error: NotAllowed) -> tuple[str, int]:
+        return _render(403)
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict) -> tuple[str, int]:
+        return render_template("errors/generic.html", error=error), 409
