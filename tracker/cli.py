@@ -6,6 +6,7 @@ behind the code — which is exactly when `tracker db upgrade` is needed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -136,16 +137,23 @@ def create_user(email: str, display_name: str, role: str, password: str) -> None
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
-def serve(host: str, port: int, debug: bool) -> None:
-    """Serve the web app (refuses to start on a database that is behind the code)."""
-    from tracker import create_app
-
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option("--debug", is_flag=True, help="Flask's reloading debug server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, debug: bool) -> None:
+    """Serve the web app with gunicorn (refuses a database that is behind the code)."""
     try:
-        app = create_app()
+        migrate.ensure_up_to_date(_url())
     except migrate.SchemaOutOfDate as error:
         raise click.ClickException(str(error)) from None
-    app.run(host=host, port=port, debug=debug, threaded=True)
+    if debug:
+        from tracker import create_app
+
+        create_app().run(host=host, port=port, debug=True)
+        return
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    # No control socket: a second instance would silently take over the first one's.
+    arguments = ["--bind", f"{host}:{port}", "--workers", str(workers), "--no-control-socket"]
+    os.execv(gunicorn, [str(gunicorn), *arguments, "tracker:create_app()"])  # noqa: S606
 
 
 if __name__ == "__main__":
