@@ -104,6 +104,97 @@ def export_command(directory: Path) -> None:
     click.echo(f"Wrote {len(written)} file(s) to {directory}")
 
 
+def _number(value: float | None, places: int = 4) -> str:
+    return "—" if value is None else f"{value:.{places}g}"
+
+
+def _comparison_table(rows: list[dict[str, object]]) -> str:
+    """Comparisons as a fixed-width text table, one line each, widest columns last."""
+    header = (
+        "metric",
+        "v",
+        "arm",
+        "baseline",
+        "method",
+        "estimate",
+        "95% CI",
+        "p",
+        "p adj",
+        "lift",
+        "n",
+        "health",
+        "kind",
+    )
+    lines = [header]
+    for row in rows:
+        low, high = row["ci_low"], row["ci_high"]
+        lift = row["relative_lift"]
+        lines.append(
+            (
+                str(row["metric"]),
+                "" if row["iteration"] is None else f"v{row['iteration']}",
+                str(row["arm"]),
+                str(row["baseline"]),
+                str(row["method"]),
+                _number(row["estimate"]),  # type: ignore[arg-type]
+                f"{_number(low)} to {_number(high)}",  # type: ignore[arg-type]
+                _number(row["p_value"], 3),  # type: ignore[arg-type]
+                _number(row["p_adjusted"], 3),  # type: ignore[arg-type]
+                "—" if lift is None else f"{100 * lift:+.1f}%",  # type: ignore[operator]
+                "/".join(f"{n:.0f}" for n in row["n"] if n is not None),  # type: ignore[attr-defined]
+                ",".join(h["code"] for h in row["health"]) or "ok",  # type: ignore[attr-defined]
+                "exploratory" if row["exploratory"] else "confirmatory",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+@main.command("analyse")
+@click.argument("pilot")
+@click.option("--iteration", type=int, help="Only this iteration (no across-iteration tests).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored run as JSON.")
+def analyse(pilot: str, iteration: int | None, as_json: bool) -> None:
+    """Run and store every comparison of PILOT (a pilot slug); print them."""
+    import json
+
+    from tracker.services.actors import Actor
+    from tracker.services.analysis import run_analysis
+    from tracker.services.errors import ServiceError
+
+    migrate.ensure_up_to_date(_url())
+    try:
+        with session_scope(_url()) as session:
+            run = run_analysis(
+                session=session,
+                actor=Actor.system("analyse command"),
+                pilot_slug=pilot,
+                iteration=iteration,
+            )
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        document = {
+            "pilot": pilot,
+            "run_id": run.id,
+            "created_at": run.created_at.isoformat(),
+            "inputs_hash": run.inputs_hash,
+            "plan_hash": run.plan_hash,
+            "library_versions": run.library_versions,
+            "comparisons": run.rows,
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    click.echo(_comparison_table(run.rows))
+    click.echo(
+        f"\nRun {run.id}: inputs SHA-256 {run.inputs_hash}; "
+        f"plan {run.plan_hash or 'none locked: every result is exploratory'}"
+    )
+
+
 @main.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True, help="The name shown in the app.")

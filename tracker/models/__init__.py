@@ -4,6 +4,7 @@ Importing this package registers every table on SQLModel.metadata, which Alembic
 against the migrations.
 """
 
+from tracker.models.analysis import AnalysisRun
 from tracker.models.audit import AuditEvent
 from tracker.models.engagement import Engagement, EngagementCreate, EngagementUpdate
 from tracker.models.iteration import (
@@ -54,6 +55,7 @@ __all__ = [
     "AnalysisPlan",
     "AnalysisPlanCreate",
     "AnalysisPlanUpdate",
+    "AnalysisRun",
     "Arm",
     "ArmCreate",
     "ArmResult",

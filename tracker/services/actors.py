@@ -26,6 +26,7 @@ WRITE_ROLE: dict[str, Role] = {
     "arm_result": Role.ANALYST,
     "dataset": Role.ANALYST,
     "analysis_plan": Role.ANALYST,
+    "analysis_run": Role.ANALYST,
     "user": Role.ADMIN,
 }
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from tracker.models import ColumnMapping, Dataset, Metric
-from tracker.services import keyed, records
+from tracker.models.enums import MetricKind, ResultSource
+from tracker.services import keyed, records, results
 from tracker.services.actors import Actor
-from tracker.services.errors import Conflict, ValidationFailed
-from tracker.services.iterations import get_iteration
+from tracker.services.errors import Conflict, FieldError, ValidationFailed
+from tracker.services.iterations import get_iteration, list_arms
 from tracker.services.pilots import get_pilot
 
 
@@ -41,6 +43,141 @@ def _header_and_row_count(content: bytes) -> tuple[list[str], int]:
     return [name.strip() for name in header], sum(1 for row in reader if row)
 
 
+MAX_REPORTED_PROBLEMS = 20
+BINARY_VALUES = {"0": 0, "1": 1}
+
+
+def _rows(content: bytes) -> tuple[list[str], list[list[str]]]:
+    text = content.decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader)]
+    return header, [row for row in reader if row]
+
+
+Cell = tuple[int, str]
+"""A value as the text in the file, with its row number (row 1 follows the header)."""
+
+
+def unit_values(
+    content: bytes, mapping: ColumnMapping, arm_names: list[str]
+) -> dict[str, dict[str, list[Cell]]]:
+    """The outcome values of each arm: {metric key: {arm: [(row, text)]}}.
+
+    Values stay strings so that summaries can be computed exactly (a float parse would round
+    away the digits that values sharing many leading digits differ in). Empty cells are missing
+    values and are left out. Every row whose arm is not one of `arm_names`, or that is short of
+    columns, is reported by row number (row 1 is the first row after the header).
+    """
+    header, rows = _rows(content)
+    arm_column = header.index(mapping.arm)
+    outcome_columns = {key: header.index(column) for key, column in mapping.outcomes.items()}
+    values: dict[str, dict[str, list[Cell]]] = {
+        key: {arm: [] for arm in arm_names} for key in outcome_columns
+    }
+    problems: list[FieldError] = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(header):
+            problems.append(
+                FieldError(
+                    f"row {number}",
+                    f"has {len(row)} cells; expected {len(header)} like the header",
+                )
+            )
+            continue
+        arm = row[arm_column].strip()
+        if arm not in arm_names:
+            problems.append(
+                FieldError(
+                    f"row {number}, column {mapping.arm}",
+                    f"got {arm!r}; expected one of this iteration's arms: {', '.join(arm_names)}",
+                )
+            )
+            continue
+        for key, column in outcome_columns.items():
+            cell = row[column].strip()
+            if cell:
+                values[key][arm].append((number, cell))
+    if problems:
+        raise ValidationFailed(_first_problems(problems))
+    return values
+
+
+def _first_problems(problems: list[FieldError]) -> list[FieldError]:
+    """At most MAX_REPORTED_PROBLEMS, with a closing line saying how many more there were."""
+    if len(problems) <= MAX_REPORTED_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_REPORTED_PROBLEMS
+    return [*problems[:MAX_REPORTED_PROBLEMS], FieldError("file", f"and {more} more problems")]
+
+
+def _summary_fields(kind: MetricKind, column: str, cells: list[Cell]) -> dict[str, Any]:
+    """Sufficient statistics of one arm's values, exactly computed, or every bad cell named."""
+    from tracker.stats import MeanSummary
+
+    problems: list[FieldError] = []
+    numbers: list[Decimal] = []
+    for row, cell in cells:
+        try:
+            value = Decimal(cell)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or (kind is MetricKind.BINARY and cell not in BINARY_VALUES):
+            expected = "0 or 1" if kind is MetricKind.BINARY else "a number"
+            problems.append(
+                FieldError(f"row {row}, column {column}", f"got {cell!r}; expected {expected}")
+            )
+        elif kind is MetricKind.COUNT and value < 0:
+            problems.append(
+                FieldError(f"row {row}, column {column}", f"got {cell}; expected a count ≥ 0")
+            )
+        numbers.append(value)
+    if problems:
+        raise ValidationFailed(_first_problems(problems))
+    if kind is MetricKind.BINARY:
+        return {"n": len(cells), "successes": sum(BINARY_VALUES[cell] for _, cell in cells)}
+    if kind is MetricKind.COUNT:
+        return {"n": len(cells), "total": float(sum(numbers)), "exposure": float(len(cells))}
+    summary = MeanSummary.from_exact(numbers)
+    return {"n": len(cells), "mean": summary.mean, "sd": summary.sd}
+
+
+def derive_results(
+    *, session: Session, actor: Actor, pilot_slug: str, number: int, dataset: Dataset
+) -> None:
+    """Record every arm's result on every mapped outcome, computed from the dataset's rows.
+
+    Counts take each unit as one unit of exposure. A replaced result is audited before/after.
+    """
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    iteration = get_iteration(session=session, pilot_slug=pilot_slug, number=number)
+    arm_names = [arm.name for arm in list_arms(session=session, iteration=iteration)]
+    mapping = ColumnMapping.model_validate(dataset.column_mapping)
+    kinds = {
+        metric.key: metric.kind
+        for metric in keyed.list_keyed(session, Metric, "policy_id", pilot.policy_id)
+    }
+    content = dataset_content(session=session, dataset=dataset)
+    for key, by_arm in unit_values(content, mapping, arm_names).items():
+        for arm, cells in by_arm.items():
+            if not cells:
+                continue
+            fields = _summary_fields(kinds[key], mapping.outcomes[key], cells)
+            results.record_result(
+                session=session,
+                actor=actor,
+                pilot_slug=pilot_slug,
+                number=number,
+                arm_name=arm,
+                data={
+                    "metric": key,
+                    **fields,
+                    "note": f"Computed from {dataset.filename} (SHA-256 {dataset.sha256[:12]}…)",
+                },
+                source=ResultSource.DATASET,
+                dataset_id=dataset.id,
+            )
+
+
 def store_dataset(
     *,
     session: Session,
@@ -51,7 +188,11 @@ def store_dataset(
     content: bytes,
     column_mapping: ColumnMapping | dict[str, Any],
 ) -> Dataset:
-    """Keep an uploaded CSV for an iteration once its mapping names real columns and metrics."""
+    """Keep an uploaded CSV for an iteration and record the arms' results computed from it.
+
+    All or nothing: a mapping that names a missing column or metric, an unknown arm or a bad
+    cell (named by row and column) stores nothing.
+    """
     mapping = records.validated(ColumnMapping, column_mapping)
     pilot = get_pilot(session=session, slug=pilot_slug)
     iteration = get_iteration(session=session, pilot_slug=pilot_slug, number=number)
@@ -76,7 +217,7 @@ def store_dataset(
         select(Dataset.id).where(Dataset.iteration_id == iteration.id, Dataset.sha256 == digest),
         f"this file (SHA-256 {digest}) is already stored for {pilot_slug} v{number}",
     )
-    return records.insert(
+    dataset = records.insert(
         session,
         actor=actor,
         record=Dataset(
@@ -91,6 +232,10 @@ def store_dataset(
         ),
         summary=f"{pilot_slug} v{number}: stored dataset {filename} ({row_count} rows)",
     )
+    derive_results(
+        session=session, actor=actor, pilot_slug=pilot_slug, number=number, dataset=dataset
+    )
+    return dataset
 
 
 def list_datasets(*, session: Session, pilot_slug: str, number: int) -> list[Dataset]:

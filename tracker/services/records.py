@@ -22,8 +22,9 @@ from tracker.services.errors import Conflict, FieldError, NotFound, ValidationFa
 Schema = TypeVar("Schema", bound=BaseModel)
 Record = TypeVar("Record", bound=SQLModel)
 
-# Columns that change on every write, hold bulk bytes or secrets: kept out of the audit trail.
-UNAUDITED = frozenset({"created_at", "updated_at", "version", "content", "password_hash"})
+# Columns that change on every write, hold bulk data (file bytes, result rows) or secrets:
+# kept out of the audit trail.
+UNAUDITED = frozenset({"created_at", "updated_at", "version", "content", "password_hash", "rows"})
 
 
 def validated(schema: type[Schema], data: Schema | dict[str, Any]) -> Schema:

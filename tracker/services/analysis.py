@@ -1,0 +1,70 @@
+"""Run the statistics engine over a pilot and keep the run, so every number can be reproduced."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+from sqlmodel import Session, col, select
+
+from tracker.models import AnalysisRun
+from tracker.services import records
+from tracker.services.actors import Actor
+from tracker.services.analysis_inputs import read_pilot_inputs
+from tracker.services.comparisons import compare_pilot
+from tracker.services.errors import NotFound
+from tracker.services.iterations import get_iteration
+from tracker.services.pilots import get_pilot
+
+LIBRARIES = ("numpy", "scipy", "pandas", "statsmodels")
+
+
+def library_versions() -> dict[str, str]:
+    """The versions that computed a run: the same inputs on the same versions, the same numbers."""
+    versions = {name: metadata.version(name) for name in LIBRARIES}
+    versions["python"] = platform.python_version()
+    versions["tracker"] = metadata.version("test-and-learn-tracker")
+    return versions
+
+
+def run_analysis(
+    *, session: Session, actor: Actor, pilot_slug: str, iteration: int | None = None
+) -> AnalysisRun:
+    """Compute every comparison of a pilot (or one iteration) and store the run."""
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    if iteration is not None:
+        get_iteration(session=session, pilot_slug=pilot_slug, number=iteration)  # NotFound
+    inputs = read_pilot_inputs(session=session, pilot_slug=pilot_slug)
+    rows = compare_pilot(inputs, iteration)
+    return records.insert(
+        session,
+        actor=actor,
+        record=AnalysisRun(
+            pilot_id=records.id_of(pilot),
+            iteration_number=iteration,
+            run_by_id=actor.user_id,
+            actor_label=actor.label[:200],
+            plan_id=inputs.plan_id,
+            plan_hash=inputs.plan.lock_hash if inputs.plan else None,
+            inputs_hash=inputs.inputs_hash(),
+            options={"iteration": iteration, "plan_version": inputs.plan.version}
+            if inputs.plan
+            else {"iteration": iteration, "plan_version": None},
+            library_versions=library_versions(),
+            rows=[row.as_dict() for row in rows],
+        ),
+        summary=f"{pilot_slug}: analysed {len(rows)} comparisons",
+    )
+
+
+def latest_run(*, session: Session, pilot_slug: str) -> AnalysisRun:
+    """The most recent stored run of a pilot, or NotFound."""
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    run = session.exec(
+        select(AnalysisRun)
+        .where(AnalysisRun.pilot_id == pilot.id)
+        .order_by(col(AnalysisRun.id).desc())
+    ).first()
+    if run is None:
+        raise NotFound("analysis run", pilot_slug)
+    return run

@@ -1,0 +1,66 @@
+"""Sidedness and interval plumbing shared by the comparison modules.
+
+One place maps our sidedness names to scipy's and statsmodels' spellings, and turns a
+two-sided interval at level 1 − 2α into a one-sided interval at level 1 − α (the standard
+construction: keep the bound on the side of the alternative, open the other).
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import stats
+
+from tracker.stats.results import Alternative
+
+_SCIPY = {"two_sided": "two-sided", "greater": "greater", "less": "less"}
+_STATSMODELS = {"two_sided": "two-sided", "greater": "larger", "less": "smaller"}
+
+
+def scipy_alternative(alternative: Alternative) -> str:
+    """scipy's spelling: two-sided / greater / less."""
+    return _SCIPY[alternative]
+
+
+def statsmodels_alternative(alternative: Alternative) -> str:
+    """statsmodels' spelling: two-sided / larger / smaller."""
+    return _STATSMODELS[alternative]
+
+
+def interval_alpha(alpha: float, alternative: Alternative) -> float:
+    """Alpha to ask a two-sided interval routine for, so one side has coverage 1 − alpha."""
+    return alpha if alternative == "two_sided" else 2 * alpha
+
+
+def one_sided(low: float, high: float, alternative: Alternative) -> tuple[float, float]:
+    """Open the bound that the alternative does not constrain."""
+    if alternative == "greater":
+        return low, math.inf
+    if alternative == "less":
+        return -math.inf, high
+    return low, high
+
+
+def z_interval(
+    estimate: float, se: float, alpha: float, alternative: Alternative
+) -> tuple[float, float]:
+    """Normal-theory interval estimate ± z·se (one-sided when asked)."""
+    z = float(stats.norm.isf(interval_alpha(alpha, alternative) / 2))
+    return one_sided(estimate - z * se, estimate + z * se, alternative)
+
+
+def t_interval(
+    estimate: float, se: float, df: float, alpha: float, alternative: Alternative
+) -> tuple[float, float]:
+    """Student-t interval estimate ± t(df)·se (one-sided when asked)."""
+    t = float(stats.t.isf(interval_alpha(alpha, alternative) / 2, df))
+    return one_sided(estimate - t * se, estimate + t * se, alternative)
+
+
+def z_p_value(z: float, alternative: Alternative) -> float:
+    """p-value of a standard-normal statistic for the given sidedness."""
+    if alternative == "greater":
+        return float(stats.norm.sf(z))
+    if alternative == "less":
+        return float(stats.norm.cdf(z))
+    return float(2 * stats.norm.sf(abs(z)))
