@@ -91,3 +91,43 @@ def test_mapping_must_name_real_columns_and_metrics(migrated_url: str, tmp_path:
             )
         with pytest.raises(ValidationFailed, match="not UTF-8"):
             datasets.store_dataset(**{**store, "content": b"\xff\xfe"}, column_mapping=MAPPING)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b"arm,paid\nControl,1\nControl,yes\n",
+            "datasets[0]: row 2, column paid: got 'yes'; expected 0 or 1",
+        ),
+        (
+            b"arm,paid\nControl,1\nTreatmnet,0\n",
+            "datasets[0]: row 2, column arm: got 'Treatmnet'; expected one of this "
+            "iteration's arms: Control, Norm letter",
+        ),
+        (b"arm,paid\nControl\n", "datasets[0]: row 1: has 1 cells; expected 2 like the header"),
+    ],
+)
+def test_bad_cells_are_named_by_row_and_column_and_nothing_is_stored(
+    migrated_url: str, tmp_path: Path, content: bytes, expected: str
+) -> None:
+    from .portfolio_helpers import table_dump
+
+    before = table_dump(migrated_url)
+    problems = problems_of(migrated_url, with_dataset(tmp_path, content))
+    assert any(expected in problem for problem in problems), problems
+    assert table_dump(migrated_url) == before
+
+
+def test_results_are_computed_from_the_rows(migrated_url: str, tmp_path: Path) -> None:
+    run_import(
+        migrated_url, with_dataset(tmp_path, b"arm,paid\nControl,1\nControl,0\nNorm letter,1\n")
+    )
+    from tracker.services import overviews
+
+    with Session(get_engine(migrated_url)) as session:
+        view = overviews.get_pilot_overview(session=session, slug="letters-trial")
+        by_arm = {arm.arm.name: next(iter(arm.results.values())) for arm in view.iterations[0].arms}
+        assert (by_arm["Control"].n, by_arm["Control"].successes) == (2, 1)
+        assert (by_arm["Norm letter"].n, by_arm["Norm letter"].successes) == (1, 1)
+        assert by_arm["Control"].source.value == "dataset"

@@ -129,6 +129,10 @@ class _Writer:
             problems = []
             for issue in error.errors:
                 first = issue.field.split(".")[0]
+                if " " in issue.field:  # a place in a data file, e.g. "row 7, column paid"
+                    source.problem(path, f"{issue.field}: {issue.message}")
+                    problems.append(source.problems[-1])
+                    continue
                 field_path = (*path, FILE_KEYS.get(first, first)) if first != "input" else path
                 source.problem(field_path, issue.message)
                 problems.append(source.problems[-1])

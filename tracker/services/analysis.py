@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from tracker.models import AnalysisRun
 from tracker.services import records
 from tracker.services.actors import Actor
+from tracker.services.adjusted_rows import adjusted_comparisons
 from tracker.services.analysis_inputs import read_pilot_inputs
 from tracker.services.comparisons import compare_pilot
 from tracker.services.errors import NotFound
@@ -35,7 +36,9 @@ def run_analysis(
     if iteration is not None:
         get_iteration(session=session, pilot_slug=pilot_slug, number=iteration)  # NotFound
     inputs = read_pilot_inputs(session=session, pilot_slug=pilot_slug)
-    rows = compare_pilot(inputs, iteration)
+    rows = compare_pilot(inputs, iteration) + adjusted_comparisons(
+        session=session, inputs=inputs, iteration=iteration
+    )
     return records.insert(
         session,
         actor=actor,

@@ -64,6 +64,7 @@ class PilotInput:
     metric_kinds: dict[str, str]
     iterations: tuple[IterationInput, ...]
     plan: PlanInput | None = None
+    dataset_hashes: tuple[str, ...] = ()
     plan_id: int | None = field(default=None, compare=False)
 
     def inputs_hash(self) -> str:
@@ -173,6 +174,13 @@ def read_pilot_inputs(*, session: Session, pilot_slug: str) -> PilotInput:
             for iteration in view.iterations
         ),
         plan=plan,
+        dataset_hashes=tuple(
+            dataset.sha256
+            for iteration in view.iterations
+            for dataset in datasets.list_datasets(
+                session=session, pilot_slug=pilot_slug, number=iteration.iteration.number
+            )
+        ),
         plan_id=plan_id,
     )
 

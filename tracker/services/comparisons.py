@@ -167,7 +167,7 @@ def _compare(control: Summary, treatment: Summary, options: Any) -> EffectResult
     return compare_rates(control, treatment, options)
 
 
-def _row(
+def effect_row(
     comparison: str,
     effect: EffectResult,
     *,
@@ -281,7 +281,7 @@ def within_iteration(
             effect = _compare(control.summaries[metric], arm.summaries[metric], options)
             effects[(iteration.number, arm.name, metric)] = effect
             rows.append(
-                _row(
+                effect_row(
                     "arm_vs_control",
                     effect,
                     metric=metric,
@@ -332,7 +332,7 @@ def across_iterations(
                     before.summaries[metric], arm.summaries[metric], options
                 )
                 rows.append(
-                    _row(
+                    effect_row(
                         "arm_across_iterations",
                         same_arm,
                         metric=metric,
@@ -347,7 +347,7 @@ def across_iterations(
                 new = effects.get((later.number, arm.name, metric))
                 if old is not None and new is not None:
                     rows.append(
-                        _row(
+                        effect_row(
                             "effect_across_iterations",
                             difference_of_effects(new, old, alpha),
                             metric=metric,
@@ -388,7 +388,7 @@ def _all_iterations(
                     alpha=plan.alpha if plan else DEFAULT_ALPHA,
                 )
                 rows.append(
-                    _row(
+                    effect_row(
                         "trend_across_iterations",
                         trend,
                         metric=metric,

@@ -208,7 +208,7 @@ def store_dataset(
         Metric,
         "policy_id",
         pilot.policy_id,
-        [*mapping.outcomes, *mapping.pre_period],
+        list(dict.fromkeys([*mapping.outcomes, *mapping.pre_period])),
         "column_mapping.outcomes",
     )
     digest = sha256_hex(content)
