@@ -180,3 +180,25 @@ def test_omnibus_across_iterations_matches_r_prop_test(migrated_url: str, tmp_pa
     [omnibus] = [r for r in run.rows if r["comparison"] == "omnibus_across_iterations"]
     assert round(omnibus["estimate"], 1) == 12.6
     assert omnibus["p_value"] == pytest.approx(0.005585, abs=5e-7)
+
+
+def test_a_plan_can_ask_for_an_odds_ratio(migrated_url: str, tmp_path: Path) -> None:
+    document = minimal()
+    document["policies"][0]["pilots"][0]["analysis_plans"] = [
+        {"version": 1, "metrics": [{"metric": "paid", "role": "primary", "test": "odds_ratio"}]}
+    ]
+    run_import(migrated_url, write(tmp_path, document))
+    with Session(get_engine(migrated_url)) as session:
+        plans.lock_plan(
+            session=session,
+            actor=ANALYST,
+            pilot_slug="letters-trial",
+            version=1,
+            expected_version=None,
+        )
+        [row] = analysis.run_analysis(
+            session=session, actor=ANALYST, pilot_slug="letters-trial"
+        ).rows
+    # 41/59 against 30/70 in odds: (41 × 70) / (59 × 30)
+    assert row["scale"] == "ratio"
+    assert row["estimate"] == pytest.approx((41 * 70) / (59 * 30))

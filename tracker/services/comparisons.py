@@ -47,7 +47,9 @@ from tracker.stats import (
 )
 
 DEFAULT_ALPHA = 0.05
+# A plan's `test` for a binary metric names the test, or the effect measure to report.
 BINARY_TESTS = {"fisher_exact": "fisher_exact", "chi_squared": "chi_squared"}
+BINARY_EFFECTS = {"odds_ratio": "odds_ratio", "risk_ratio": "risk_ratio"}
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def _options_for(
         return ProportionOptions(
             alpha=alpha,
             alternative=alternative,
+            effect=BINARY_EFFECTS.get(test, "difference"),  # type: ignore[arg-type]
             test=BINARY_TESTS.get(test, "z_test"),  # type: ignore[arg-type]
             sequential=sequential,
         )
