@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ def trial() -> pd.DataFrame:
     )
 
 
-def _direct(frame: pd.DataFrame, columns: list[str], **fit: object) -> object:
+def _direct(frame: pd.DataFrame, columns: list[str], **fit: Any) -> Any:
     design = sm.add_constant(frame[columns].astype(float))
     return sm.OLS(frame["y"], design).fit(**fit)
 

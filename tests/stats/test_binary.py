@@ -179,3 +179,12 @@ def test_degenerate_tables_are_explained() -> None:
     )
     assert [f.code for f in small.health] == ["minimum_sample", "minimum_sample"]
     assert small.ok
+
+
+def test_fisher_is_replaced_by_the_z_test_for_large_tables() -> None:
+    control, treatment = ProportionSummary(40_000, 12_000), ProportionSummary(40_000, 12_400)
+    result = compare_proportions(control, treatment, ProportionOptions(test="fisher_exact"))
+    assert result.method == "difference:z_test"
+    assert result.options["test"] == "fisher_exact"  # what was asked for stays on record
+    assert [(f.code, f.severity) for f in result.health] == [("exact_test_unneeded", "info")]
+    assert result.p_value == compare_proportions(control, treatment).p_value

@@ -70,6 +70,9 @@ def adjusted_effect(
 ) -> EffectResult:
     """Covariate-adjusted difference in means, treatment − control, from unit-level rows.
 
+    The treatment coefficient of `linear_regression` (statsmodels OLS with the chosen
+    `cov_type`); p-value and interval use t on the regression's degrees of freedom.
+
     Rows whose `arm` value is neither `control` nor `treatment` are ignored (other arms).
     """
     options = options or AdjustedOptions()

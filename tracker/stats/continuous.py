@@ -80,7 +80,11 @@ def welch_satterthwaite_df(control: MeanSummary, treatment: MeanSummary) -> floa
 def compare_means(
     control: MeanSummary, treatment: MeanSummary, options: MeanOptions | None = None
 ) -> EffectResult:
-    """Difference in means, treatment − control, by Welch's (default) or Student's t-test."""
+    """Difference in means, treatment − control, by Welch's (default) or Student's t-test.
+
+    t and p: `scipy.stats.ttest_ind_from_stats(equal_var=...)`; interval: difference ±
+    `scipy.stats.t.isf(α/2, df)`·SE with `welch_satterthwaite_df` (or n_c + n_t − 2 pooled).
+    """
     options = options or MeanOptions()
     method = "student_t" if options.equal_var else "welch_t"
     described = describe_options(options)
@@ -164,6 +168,9 @@ def compare_distributions(
     control: npt.ArrayLike, treatment: npt.ArrayLike, options: RankOptions | None = None
 ) -> EffectResult:
     """Rank comparison of unit-level values: estimate P(T > C) + ½·P(T = C) (0.5 = no shift).
+
+    `scipy.stats.mannwhitneyu` or `scipy.stats.brunnermunzel` for p; estimate and interval
+    from `statsmodels.stats.nonparametric.rank_compare_2indep(treatment, control)`.
 
     The p-value comes from the chosen test; the interval is always the Brunner–Munzel one
     (`rank_compare_2indep`), which does not assume equal spreads. `statistic` is U for

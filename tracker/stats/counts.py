@@ -50,7 +50,12 @@ class RateOptions:
 def compare_rates(
     control: CountSummary, treatment: CountSummary, options: RateOptions | None = None
 ) -> EffectResult:
-    """Rate ratio, treatment / control, with its interval and p-value (`se` is of log RR)."""
+    """Rate ratio, treatment / control, with its interval and p-value (`se` is of log RR).
+
+    `statsmodels.stats.rates.test_poisson_2indep(compare="ratio")` for p and
+    `confint_poisson_2indep(compare="ratio")` for the interval (exact conditional: see the
+    module docstring).
+    """
     options = options or RateOptions()
     method = f"poisson_rate_ratio:{options.method}"
     described = describe_options(options)
@@ -134,7 +139,14 @@ def _rate_ratio(
     from statsmodels.stats.proportion import proportion_confint
     from statsmodels.stats.rates import confint_poisson_2indep, test_poisson_2indep
 
-    counts = (treatment.total, treatment.time_at_risk, control.total, control.time_at_risk)
+    # Whole-number counts (checked by the health checks) as ints: scipy's exact binomial
+    # test, under the exact conditional method, accepts nothing else.
+    counts = (
+        int(treatment.total),
+        treatment.time_at_risk,
+        int(control.total),
+        control.time_at_risk,
+    )
     test = test_poisson_2indep(
         *counts,
         method=_STATSMODELS_METHODS[options.method],
@@ -145,7 +157,7 @@ def _rate_ratio(
     if options.method == "exact_conditional":
         events = treatment.total + control.total
         share_low, share_high = proportion_confint(
-            treatment.total, events, alpha=alpha, method="beta"
+            int(treatment.total), int(events), alpha=alpha, method="beta"
         )
         scale = control.time_at_risk / treatment.time_at_risk
         low = share_low / (1 - share_low) * scale

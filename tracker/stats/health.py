@@ -31,8 +31,12 @@ def _finite(*values: float | None) -> bool:
     return all(value is None or math.isfinite(value) for value in values)
 
 
+MAX_EXACT_COUNT = 2.0**53
+"""Counts above this cannot be stored exactly as floats; no real arm is that large."""
+
+
 def _whole(value: float) -> bool:
-    return math.isfinite(value) and float(value).is_integer()
+    return math.isfinite(value) and float(value).is_integer() and abs(value) <= MAX_EXACT_COUNT
 
 
 def check_summary(summary: Summary, arm: str) -> tuple[HealthFinding, ...]:
@@ -68,7 +72,7 @@ def _basic(n: float, arm: str, *values: float | None) -> tuple[HealthFinding, ..
             finding(
                 "impossible_value",
                 "error",
-                f"The {arm} arm's number of participants ({n:g}) is not a whole number.",
+                f"The {arm} arm's number of participants ({n:g}) is not a plausible whole number.",
                 arm=arm,
             ),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -30,7 +31,9 @@ from tracker.stats.results import HealthFinding, OmnibusResult, failed_omnibus
 from tracker.stats.summaries import ExactNumber, MeanSummary, ProportionSummary, to_fraction
 
 
-def omnibus_means(summaries: Sequence[MeanSummary], use_var: str = "equal") -> OmnibusResult:
+def omnibus_means(
+    summaries: Sequence[MeanSummary], use_var: Literal["equal", "unequal"] = "equal"
+) -> OmnibusResult:
     """Are all iterations' means equal? One-way ANOVA ("equal") or Welch's ANOVA ("unequal").
 
     `statsmodels.stats.oneway.anova_generic(means, variances, nobs, use_var=...)`. The sums of
@@ -103,7 +106,7 @@ def _anova_details(
 
 
 def oneway_anova_from_values(
-    groups: Sequence[Sequence[ExactNumber]], use_var: str = "equal"
+    groups: Sequence[Sequence[ExactNumber]], use_var: Literal["equal", "unequal"] = "equal"
 ) -> OmnibusResult:
     """One-way ANOVA from unit-level values, to certified precision.
 
@@ -202,10 +205,13 @@ def omnibus_proportions(summaries: Sequence[ProportionSummary]) -> OmnibusResult
     if health:
         return failed_omnibus(method, {}, n, health)
     found: list[HealthFinding] = []
-    with library_warnings(found):
-        statistic, p_value, _ = proportions_chisquare(
-            np.array([s.successes for s in summaries]), np.array(n)
-        )
+    try:
+        with library_warnings(found):
+            statistic, p_value, _ = proportions_chisquare(
+                np.array([s.successes for s in summaries]), np.array(n)
+            )
+    except CALCULATION_ERRORS as error:
+        return failed_omnibus(method, {}, n, (calculation_failed(error),))
     return OmnibusResult(
         method=method,
         options={},

@@ -1,29 +1,25 @@
 """Planning for proportions: power, sample size and minimum detectable effect, two arms.
 
-(Means are planned in `tracker.stats.power_means`, which shares the helpers here.)
-
-Matches R's `power.prop.test` and `power.t.test` (with their default `strict = FALSE`, where
-the two-sided power counts rejections in the direction of the effect only):
-
-- proportions: the normal approximation with the pooled variance under the null and the
-  unpooled variance under the alternative, as R's source — not Cohen's h —
-  `statsmodels.stats.proportion.power_proportions_2indep` and
-  `samplesize_proportions_2indep_onetail`;
-- means: the noncentral t, `statsmodels.stats.power.TTestIndPower` (`power`, `solve_power`).
-
-A two-sided test at level α is evaluated as a one-sided test at α / 2 (R's strict = FALSE);
-`strict=True` adds the opposite tail. Unequal allocation is `allocation_ratio` =
+Matches R's `power.prop.test`, including its default `strict = FALSE`, where a two-sided test
+at level α is evaluated as a one-sided test at α / 2 (`strict=True` adds the opposite tail).
+The calculation is the normal approximation with the pooled variance under the null and the
+unpooled variance under the alternative, as in R's source — not Cohen's h:
+`statsmodels.stats.proportion.power_proportions_2indep` and
+`samplesize_proportions_2indep_onetail`. Unequal allocation is `allocation_ratio` =
 n_treatment / n_control. Cluster designs multiply the individually randomised sample size by
-the design effect 1 + (m − 1)·ICC (`design_effect`).
+the design effect 1 + (m − 1)·ICC (`design_effect`). Means are planned in
+`tracker.stats.power_means`, which shares the helpers here.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 from scipy import optimize
 
-from tracker.stats.health import finding
+from tracker.stats.health import CALCULATION_ERRORS, calculation_failed, finding, library_warnings
 from tracker.stats.results import Alternative, HealthFinding, OptionValue, PowerResult
 
 
@@ -36,21 +32,57 @@ def design_effect(cluster_size: float, icc: float) -> float:
     return 1.0 + (cluster_size - 1.0) * icc
 
 
-def check_design(cluster_size: float, icc: float) -> tuple[float, tuple[HealthFinding, ...]]:
-    """(design effect, findings): cluster size ≥ 1 and ICC in [0, 1], or an error finding."""
-    if cluster_size < 1 or not 0 <= icc <= 1:
-        problem = finding(
-            "impossible_value",
-            "error",
-            "Cluster size must be at least 1 and the intracluster correlation between 0 and 1.",
-        )
-        return math.nan, (problem,)
-    return design_effect(cluster_size, icc), ()
+def check_plan(
+    *,
+    alpha: float,
+    allocation_ratio: float,
+    cluster_size: float,
+    icc: float,
+    power: float | None = None,
+    n: float | None = None,
+    proportions: tuple[float, ...] = (),
+    sd: float | None = None,
+) -> tuple[float, tuple[HealthFinding, ...]]:
+    """(design effect, findings): every planning input in range, or an explained error."""
+    problems = [
+        (0 < alpha < 1, "The significance level must be between 0 and 1."),
+        (power is None or 0 < power < 1, "The target power must be between 0 and 1."),
+        (allocation_ratio > 0, "The allocation ratio must be positive."),
+        (n is None or n > 1, "Each arm needs more than one participant."),
+        (all(0 < p < 1 for p in proportions), "Proportions must lie strictly between 0 and 1."),
+        (sd is None or 0 < sd < math.inf, "The standard deviation must be positive."),
+        (cluster_size >= 1, "Cluster size must be at least 1."),
+        (0 <= icc <= 1, "The intracluster correlation must be between 0 and 1."),
+    ]
+    found = tuple(finding("impossible_value", "error", text) for ok, text in problems if not ok)
+    return (math.nan, found) if found else (design_effect(cluster_size, icc), ())
 
 
 def one_tail(alpha: float, alternative: Alternative) -> tuple[float, str]:
     """(alpha for a one-tailed calculation, statsmodels alternative) — R's strict = FALSE."""
     return (alpha / 2, "larger") if alternative == "two_sided" else (alpha, "larger")
+
+
+def plan_options(**values: float | str | bool) -> dict[str, OptionValue]:
+    """The inputs a planning result records, as a plain dict."""
+    return dict(values)
+
+
+def solve_safely(
+    build: Callable[..., PowerResult], compute: Callable[[], PowerResult]
+) -> PowerResult:
+    """Run a planning calculation, turning library warnings and refusals into findings."""
+    found: list[HealthFinding] = []
+    try:
+        with library_warnings(found):
+            result = compute()
+    except CALCULATION_ERRORS as error:
+        return build(math.nan, math.nan, math.nan, math.nan, health=(calculation_failed(error),))
+    return result if not found else build(*_numbers(result), health=(*result.health, *found))
+
+
+def _numbers(result: PowerResult) -> tuple[float, float, float, float]:
+    return result.n_control, result.n_treatment, result.power, result.effect
 
 
 def _proportion_power(
@@ -85,11 +117,6 @@ def _proportion_power(
     return float(power)
 
 
-def plan_options(**values: float | str | bool) -> dict[str, OptionValue]:
-    """The inputs a planning result records, as a plain dict."""
-    return dict(values)
-
-
 def power_two_proportions(
     p_control: float,
     p_treatment: float,
@@ -102,8 +129,16 @@ def power_two_proportions(
     icc: float = 0.0,
     strict: bool = False,
 ) -> PowerResult:
-    """Power to detect p_control → p_treatment with n_control (and ratio × n) participants."""
-    effect_de, health = check_design(cluster_size, icc)
+    """Power to detect p_control → p_treatment with n_control (and ratio × n) participants
+    (R's `power.prop.test(n, p1, p2)` when the allocation is equal)."""
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        n=n_control,
+        proportions=(p_control, p_treatment),
+    )
     options = plan_options(
         p_control=p_control,
         p_treatment=p_treatment,
@@ -112,34 +147,25 @@ def power_two_proportions(
         icc=icc,
         strict=strict,
     )
-    n_treatment = n_control * allocation_ratio
-    if health:
-        return PowerResult(
-            "power_two_proportions",
-            options,
-            n_control,
-            n_treatment,
-            math.nan,
-            p_treatment - p_control,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    power = _proportion_power(
-        p_control, p_treatment, n_control / effect_de, allocation_ratio, alpha, alternative, strict
-    )
-    return PowerResult(
+    build = partial(
+        PowerResult,
         "power_two_proportions",
         options,
-        n_control,
-        n_treatment,
-        power,
-        p_treatment - p_control,
-        alpha,
-        alternative,
-        effect_de,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
     )
+    n_treatment, effect = n_control * allocation_ratio, p_treatment - p_control
+    if health:
+        return build(n_control, n_treatment, math.nan, effect, health=health)
+
+    def compute() -> PowerResult:
+        power = _proportion_power(
+            p_control, p_treatment, n_control / de, allocation_ratio, alpha, alternative, strict
+        )
+        return build(n_control, n_treatment, power, effect)
+
+    return solve_safely(build, compute)
 
 
 def sample_size_two_proportions(
@@ -157,7 +183,17 @@ def sample_size_two_proportions(
     allocation is equal), inflated by the design effect for cluster designs."""
     from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
-    effect_de, health = check_design(cluster_size, icc)
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        power=power,
+        proportions=(p_control, p_treatment),
+    )
+    diff = p_treatment - p_control
+    if not health and diff == 0:
+        health = (finding("impossible_value", "error", "The planned effect must not be zero."),)
     options = plan_options(
         p_control=p_control,
         p_treatment=p_treatment,
@@ -165,52 +201,31 @@ def sample_size_two_proportions(
         cluster_size=cluster_size,
         icc=icc,
     )
-    diff = p_treatment - p_control
-    if not health and (diff == 0 or not (0 < p_control < 1 and 0 < p_treatment < 1)):
-        health = (_no_effect(),)
-    if health:
-        return PowerResult(
-            "sample_size_two_proportions",
-            options,
-            math.nan,
-            math.nan,
-            power,
-            diff,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    one_alpha, _ = one_tail(alpha, alternative)
-    base = p_control if diff > 0 else 1 - p_control  # a fall in p is a rise in 1 − p
-    n_treatment = samplesize_proportions_2indep_onetail(
-        abs(diff),
-        base,
-        power,
-        ratio=1 / allocation_ratio,
-        alpha=one_alpha,
-        alternative="larger",
-    )
-    n_treatment = float(n_treatment) * effect_de
-    return PowerResult(
+    build = partial(
+        PowerResult,
         "sample_size_two_proportions",
         options,
-        n_treatment / allocation_ratio,
-        n_treatment,
-        power,
-        diff,
-        alpha,
-        alternative,
-        effect_de,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
     )
+    if health:
+        return build(math.nan, math.nan, power, diff, health=health)
 
+    def compute() -> PowerResult:
+        base = p_control if diff > 0 else 1 - p_control  # a fall in p is a rise in 1 − p
+        n_treatment = samplesize_proportions_2indep_onetail(
+            abs(diff),
+            base,
+            power,
+            ratio=1 / allocation_ratio,
+            alpha=one_tail(alpha, alternative)[0],
+            alternative="larger",
+        )
+        n_treatment = float(n_treatment) * de
+        return build(n_treatment / allocation_ratio, n_treatment, power, diff)
 
-def _no_effect() -> HealthFinding:
-    return finding(
-        "impossible_value",
-        "error",
-        "The planned effect must be non-zero and the proportions strictly between 0 and 1.",
-    )
+    return solve_safely(build, compute)
 
 
 def mde_two_proportions(
@@ -226,64 +241,50 @@ def mde_two_proportions(
 ) -> PowerResult:
     """Smallest treatment proportion detectable with `power` (an increase unless alternative is
     "less"), solved with `scipy.optimize.brentq` as R solves `power.prop.test(n, p1, power)`
-    with `uniroot`. `effect` is the difference p_treatment − p_control."""
-    effect_de, health = check_design(cluster_size, icc)
+    with `uniroot`. `effect` is the difference p_treatment − p_control; the proportion itself
+    is in `options["p_treatment"]`."""
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        power=power,
+        n=n_control,
+        proportions=(p_control,),
+    )
     options = plan_options(
         p_control=p_control, allocation_ratio=allocation_ratio, cluster_size=cluster_size, icc=icc
     )
-    n_treatment = n_control * allocation_ratio
-    if health:
-        return PowerResult(
-            "mde_two_proportions",
-            options,
-            n_control,
-            n_treatment,
-            power,
-            math.nan,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    direction = -1.0 if alternative == "less" else 1.0
-    bound = 1e-10 if direction < 0 else 1 - 1e-10
-    target = n_control / effect_de
-
-    def gap(p_treatment: float) -> float:
-        return (
-            _proportion_power(
-                p_control, p_treatment, target, allocation_ratio, alpha, alternative, False
-            )
-            - power
-        )
-
-    if gap(bound) < 0:
-        problem = finding(
-            "underpowered", "error", "No effect this large is detectable with so few participants."
-        )
-        return PowerResult(
-            "mde_two_proportions",
-            options,
-            n_control,
-            n_treatment,
-            power,
-            math.nan,
-            alpha,
-            alternative,
-            effect_de,
-            (problem,),
-        )
-    start = p_control + direction * 1e-9
-    p_treatment = float(optimize.brentq(gap, start, bound, xtol=1e-12))
-    options["p_treatment"] = p_treatment
-    return PowerResult(
+    build = partial(
+        PowerResult,
         "mde_two_proportions",
         options,
-        n_control,
-        n_treatment,
-        power,
-        p_treatment - p_control,
-        alpha,
-        alternative,
-        effect_de,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
     )
+    n_treatment = n_control * allocation_ratio
+    if health:
+        return build(n_control, n_treatment, power, math.nan, health=health)
+    direction = -1.0 if alternative == "less" else 1.0
+    bound = 1e-10 if direction < 0 else 1 - 1e-10
+
+    def gap(p_treatment: float) -> float:
+        achieved = _proportion_power(
+            p_control, p_treatment, n_control / de, allocation_ratio, alpha, alternative, False
+        )
+        return achieved - power
+
+    def compute() -> PowerResult:
+        if gap(bound) < 0:
+            problem = finding(
+                "underpowered",
+                "error",
+                "No change in the proportion is detectable with so few participants.",
+            )
+            return build(n_control, n_treatment, power, math.nan, health=(problem,))
+        p_treatment = float(optimize.brentq(gap, p_control + direction * 1e-9, bound, xtol=1e-12))
+        options["p_treatment"] = p_treatment
+        return build(n_control, n_treatment, power, p_treatment - p_control)
+
+    return solve_safely(build, compute)

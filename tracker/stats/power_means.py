@@ -9,9 +9,10 @@ information by the design effect 1 + (m − 1)·ICC (`tracker.stats.power.design
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from tracker.stats.health import finding
-from tracker.stats.power import check_design, one_tail, plan_options
+from tracker.stats.power import check_plan, one_tail, plan_options, solve_safely
 from tracker.stats.results import Alternative, PowerResult
 
 
@@ -26,11 +27,10 @@ def _t_power(
     from statsmodels.stats.power import TTestIndPower
 
     if alternative == "two_sided" and strict:
-        return float(
-            TTestIndPower().power(
-                abs(effect_size), n_control, alpha, ratio, alternative="two-sided"
-            )
+        power = TTestIndPower().power(
+            abs(effect_size), n_control, alpha, ratio, alternative="two-sided"
         )
+        return float(power)
     one_alpha, sm_alternative = one_tail(alpha, alternative)
     signed = -effect_size if alternative == "less" else effect_size
     if alternative == "two_sided":
@@ -52,41 +52,42 @@ def power_two_means(
     icc: float = 0.0,
     strict: bool = False,
 ) -> PowerResult:
-    """Power of the two-sample t-test for a true difference (R's `power.t.test(n, delta, sd)`)."""
-    effect_de, health = check_design(cluster_size, icc)
+    """Power of the two-sample t-test for a true difference (R's `power.t.test(n, delta, sd)`),
+    `TTestIndPower().power(effect_size=difference / sd, ...)`."""
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        n=n_control,
+        sd=sd,
+    )
     options = plan_options(
-        sd=sd, allocation_ratio=allocation_ratio, cluster_size=cluster_size, icc=icc, strict=strict
+        sd=sd,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        strict=strict,
     )
-    if not health and not sd > 0:
-        health = (finding("impossible_value", "error", "The standard deviation must be positive."),)
-    n_treatment = n_control * allocation_ratio
-    if health:
-        return PowerResult(
-            "power_two_means",
-            options,
-            n_control,
-            n_treatment,
-            math.nan,
-            difference,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    power = _t_power(
-        difference / sd, n_control / effect_de, allocation_ratio, alpha, alternative, strict
-    )
-    return PowerResult(
+    build = partial(
+        PowerResult,
         "power_two_means",
         options,
-        n_control,
-        n_treatment,
-        power,
-        difference,
-        alpha,
-        alternative,
-        effect_de,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
     )
+    n_treatment = n_control * allocation_ratio
+    if health:
+        return build(n_control, n_treatment, math.nan, difference, health=health)
+
+    def compute() -> PowerResult:
+        power = _t_power(
+            difference / sd, n_control / de, allocation_ratio, alpha, alternative, strict
+        )
+        return build(n_control, n_treatment, power, difference)
+
+    return solve_safely(build, compute)
 
 
 def sample_size_two_means(
@@ -104,56 +105,44 @@ def sample_size_two_means(
     `TTestIndPower().solve_power(nobs1=None)`, then inflated by the design effect."""
     from statsmodels.stats.power import TTestIndPower
 
-    effect_de, health = check_design(cluster_size, icc)
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        power=power,
+        sd=sd,
+    )
+    if not health and not (difference != 0 and math.isfinite(difference)):
+        health = (finding("impossible_value", "error", "The planned difference must not be zero."),)
     options = plan_options(
         sd=sd, allocation_ratio=allocation_ratio, cluster_size=cluster_size, icc=icc
     )
-    if not health and (difference == 0 or not sd > 0):
-        health = (
-            finding(
-                "impossible_value",
-                "error",
-                "The planned difference must be non-zero and the standard deviation positive.",
-            ),
-        )
-    if health:
-        return PowerResult(
-            "sample_size_two_means",
-            options,
-            math.nan,
-            math.nan,
-            power,
-            difference,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    one_alpha, sm_alternative = one_tail(alpha, alternative)
-    n_control = (
-        float(
-            TTestIndPower().solve_power(
-                abs(difference) / sd,
-                nobs1=None,
-                alpha=one_alpha,
-                power=power,
-                ratio=allocation_ratio,
-                alternative=sm_alternative,
-            )
-        )
-        * effect_de
-    )
-    return PowerResult(
+    build = partial(
+        PowerResult,
         "sample_size_two_means",
         options,
-        n_control,
-        n_control * allocation_ratio,
-        power,
-        difference,
-        alpha,
-        alternative,
-        effect_de,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
     )
+    if health:
+        return build(math.nan, math.nan, power, difference, health=health)
+
+    def compute() -> PowerResult:
+        one_alpha, sm_alternative = one_tail(alpha, alternative)
+        n_control = TTestIndPower().solve_power(
+            abs(difference) / sd,
+            nobs1=None,
+            alpha=one_alpha,
+            power=power,
+            ratio=allocation_ratio,
+            alternative=sm_alternative,
+        )
+        n_control = float(n_control) * de
+        return build(n_control, n_control * allocation_ratio, power, difference)
+
+    return solve_safely(build, compute)
 
 
 def mde_two_means(
@@ -172,44 +161,41 @@ def mde_two_means(
     "less")."""
     from statsmodels.stats.power import TTestIndPower
 
-    effect_de, health = check_design(cluster_size, icc)
+    de, health = check_plan(
+        alpha=alpha,
+        allocation_ratio=allocation_ratio,
+        cluster_size=cluster_size,
+        icc=icc,
+        power=power,
+        n=n_control,
+        sd=sd,
+    )
     options = plan_options(
         sd=sd, allocation_ratio=allocation_ratio, cluster_size=cluster_size, icc=icc
     )
+    build = partial(
+        PowerResult,
+        "mde_two_means",
+        options,
+        alpha=alpha,
+        alternative=alternative,
+        design_effect=de,
+    )
     n_treatment = n_control * allocation_ratio
     if health:
-        return PowerResult(
-            "mde_two_means",
-            options,
-            n_control,
-            n_treatment,
-            power,
-            math.nan,
-            alpha,
-            alternative,
-            effect_de,
-            health,
-        )
-    one_alpha, sm_alternative = one_tail(alpha, alternative)
-    effect_size = float(
-        TTestIndPower().solve_power(
+        return build(n_control, n_treatment, power, math.nan, health=health)
+
+    def compute() -> PowerResult:
+        one_alpha, sm_alternative = one_tail(alpha, alternative)
+        effect_size = TTestIndPower().solve_power(
             None,
-            nobs1=n_control / effect_de,
+            nobs1=n_control / de,
             alpha=one_alpha,
             power=power,
             ratio=allocation_ratio,
             alternative=sm_alternative,
         )
-    )
-    sign = -1.0 if alternative == "less" else 1.0
-    return PowerResult(
-        "mde_two_means",
-        options,
-        n_control,
-        n_treatment,
-        power,
-        sign * effect_size * sd,
-        alpha,
-        alternative,
-        effect_de,
-    )
+        sign = -1.0 if alternative == "less" else 1.0
+        return build(n_control, n_treatment, power, sign * float(effect_size) * sd)
+
+    return solve_safely(build, compute)

@@ -44,6 +44,9 @@ def linear_regression(
 ) -> RegressionResult:
     """Regress `outcome` on `regressors` (plus an intercept unless strata are absorbed).
 
+    `statsmodels.api.OLS(y, X).fit(method="qr", cov_type=..., use_t=True)` on the centred,
+    scaled design, mapped back to the original scale (see the module docstring).
+
     Rows with a missing or infinite value in any used column are left out, with a warning
     saying how many. Problems (no variation in a column, collinear columns, too few rows,
     a cluster column missing) come back as error findings with NaN coefficients.

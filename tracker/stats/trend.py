@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tracker.stats.health import finding, library_warnings
+from tracker.stats.health import CALCULATION_ERRORS, calculation_failed, finding, library_warnings
 from tracker.stats.intervals import z_interval, z_p_value
 from tracker.stats.omnibus import check_proportion_groups
 from tracker.stats.results import (
@@ -115,13 +115,23 @@ def _weighted_trend(
         "alternative": alternative,
     }
     found: list[HealthFinding] = []
-    with library_warnings(found):
-        fit = sm.WLS(values, sm.add_constant(x - x.mean()), weights=weights).fit(
-            cov_type="fixed scale", cov_kwds={"scale": 1.0}
+    if x.shape != values.shape or np.ptp(x) == 0 or not np.all(np.isfinite(x)):
+        problem = finding(
+            "impossible_value",
+            "error",
+            "Each iteration needs its own finite score, and the scores must not all be equal.",
         )
-    slope, se = float(fit.params[1]), float(fit.bse[1])
-    z = slope / se
-    low, high = z_interval(slope, se, alpha, alternative)
+        return failed_effect(method, options, n, (problem,), scale="slope")
+    try:
+        with library_warnings(found):
+            fit = sm.WLS(values, sm.add_constant(x - x.mean()), weights=weights).fit(
+                cov_type="fixed scale", cov_kwds={"scale": 1.0}
+            )
+            slope, se = float(fit.params[1]), float(fit.bse[1])
+            z = slope / se
+            low, high = z_interval(slope, se, alpha, alternative)
+    except CALCULATION_ERRORS as error:
+        return failed_effect(method, options, n, (calculation_failed(error),), scale="slope")
     return EffectResult(
         method=method,
         options=options,
