@@ -28,6 +28,9 @@ assets:  ## Copy GOV.UK Frontend into static/govuk/ (npm ci when node_modules is
 migrate: venv  ## Upgrade the database (instance/ SQLite unless TRACKER_DATABASE_URL is set)
 	$(BIN)/tracker db upgrade
 
+# The session cookie stays Secure here: Chromium sends Secure cookies to
+# http://127.0.0.1 and localhost, checked by tests/browser. Serving on another address over plain
+# HTTP needs TRACKER_SESSION_COOKIE_SECURE=false (README, First sign-in).
 run: venv assets migrate  ## Serve on http://127.0.0.1:5000 (HOST, PORT), importing the examples on first run
 	$(BIN)/tracker import experiments --if-empty
 	$(BIN)/tracker serve --host $(HOST) --port $(PORT)

@@ -21,6 +21,10 @@ from sqlmodel import Session
 from tracker import create_app, migrate
 from tracker.config import EXPERIMENTS_FOLDER
 from tracker.db import dispose_engine, get_engine
+from tracker.models import User
+from tracker.models.enums import Role
+from tracker.services import users
+from tracker.services.actors import Actor
 
 POSTGRES_URL_VARIABLE = "TRACKER_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -127,14 +131,54 @@ def example_app(example_url: str, tmp_path: Path) -> Flask:
     return make_app(example_url, tmp_path / "instance")
 
 
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def add_user(app: Flask, *, role: Role = Role.VIEWER, email: str | None = None) -> User:
+    """A user with TEST_PASSWORD in the app's database, created through the users service."""
+    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as db_session:
+        user = users.create_user(
+            session=db_session,
+            actor=Actor.system("test set-up"),
+            data={
+                "email": email or f"{role.value}@example.gov.uk",
+                "display_name": f"Test {role.value}",
+                "role": role,
+            },
+            password=TEST_PASSWORD,
+        )
+        db_session.commit()
+        return user
+
+
+def signed_in_client(app: Flask, *, role: Role = Role.VIEWER) -> FlaskClient:
+    """A test client already signed in as a new user with `role`.
+
+    The session is set directly: the sign-in form itself is tested in tests/test_auth.py.
+    """
+    user = add_user(app, role=role)
+    test_client = app.test_client()
+    with test_client.session_transaction() as flask_session:
+        flask_session["user_id"] = user.id
+    return test_client
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def anonymous_client(app: Flask) -> FlaskClient:
+    """A client that has not signed in."""
     return app.test_client()
 
 
 @pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A client signed in as a viewer, the least role, which may read every page."""
+    return signed_in_client(app)
+
+
+@pytest.fixture
 def example_client(example_app: Flask) -> FlaskClient:
-    return example_app.test_client()
+    """A viewer's client on the example portfolio."""
+    return signed_in_client(example_app)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

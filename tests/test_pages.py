@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlmodel import Session
 
 from tests import factories
-from tests.conftest import make_app, unavailable
+from tests.conftest import make_app, signed_in_client, unavailable
 from tracker.charts import plotly_text
 from tracker.config import STATIC_FOLDER
 from tracker.db import get_engine
@@ -266,7 +266,7 @@ def failing_app(migrated_url: str, tmp_path: Path) -> Flask:
 def test_error_pages_render_in_govuk_style(
     failing_app: Flask, path: str, method: str, status: int, heading: str
 ) -> None:
-    response = getattr(failing_app.test_client(), method)(path)
+    response = getattr(signed_in_client(failing_app), method)(path)
     assert response.status_code == status
     html = response.get_data(as_text=True)
     assert _is_govuk_page(html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -27,10 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SCHEMA_CHECK=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure by default; TRACKER_SESSION_COOKIE_SECURE=false for plain-http local use.
+        SESSION_COOKIE_SECURE=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )
     app.config.from_mapping(settings.settings_from_environment())
     if test_config is not None:
         app.config.from_mapping(test_config)
+    app.config["SESSION_COOKIE_SECURE"] = settings.as_bool(app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.load_or_create_secret(instance_path)
 

@@ -61,3 +61,10 @@ def settings_from_environment() -> dict[str, Any]:
         for key, value in os.environ.items()
         if key.startswith(ENV_PREFIX) and key != f"{ENV_PREFIX}INSTANCE_PATH"
     }
+
+
+def as_bool(value: object) -> bool:
+    """A flag from the environment: "false", "0", "no", "off" and "" are False, in any case."""
+    if isinstance(value, str):
+        return value.strip().lower() not in {"false", "0", "no", "off", ""}
+    return bool(value)

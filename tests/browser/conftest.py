@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import unavailable
+from tests.conftest import add_user, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,7 +39,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture
 def live_server(example_app: Flask) -> Iterator[str]:
-    """The example-portfolio app served over HTTP from a thread; yields its base URL."""
+    """The example-portfolio app served over HTTP from a thread, with a viewer (the test's
+    TEST_PASSWORD) to sign in as; yields its base URL.
+
+    The session cookie keeps its default Secure flag: Chromium accepts Secure cookies from
+    http://127.0.0.1 and localhost (they count as secure contexts), so this is the real set-up.
+    """
+    add_user(example_app)
     server = make_server("127.0.0.1", 0, example_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,12 +7,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Route
 
+from tests.conftest import TEST_PASSWORD
 from tracker.config import STATIC_FOLDER
 
 pytestmark = pytest.mark.browser
 
 PUBLISHED_PILOT = "ggl-2006-michigan-primary-mailings"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+VIEWER_EMAIL = "viewer@example.gov.uk"
 
 
 def test_pilot_page_draws_its_chart_without_the_internet(page: Page, live_server: str) -> None:
@@ -38,7 +40,20 @@ def test_pilot_page_draws_its_chart_without_the_internet(page: Page, live_server
     page.on("console", console)
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    response = page.goto(f"{live_server}/pilots/{PUBLISHED_PILOT}")
+    # Signed out, the pilot page sends you to sign in and then back to the pilot.
+    page.goto(f"{live_server}/pilots/{PUBLISHED_PILOT}")
+    assert urlsplit(page.url).path == "/sign-in"
+    page.get_by_label("Email address").fill(VIEWER_EMAIL)
+    page.get_by_role("textbox", name="Password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert urlsplit(page.url).path == f"/pilots/{PUBLISHED_PILOT}"
+    assert page.get_by_text(f"Signed in as Test viewer ({VIEWER_EMAIL}), viewer").count() == 1
+    # Chromium keeps and sends the Secure session cookie on plain http://127.0.0.1.
+    session_cookie = [c for c in page.context.cookies() if c["name"] == "session"]
+    assert len(session_cookie) == 1 and session_cookie[0]["secure"]
+    assert session_cookie[0]["httpOnly"] and session_cookie[0]["sameSite"] == "Lax"
+    response = page.reload()
     assert response is not None and response.status == 200
     page.wait_for_selector("#outcome-chart .main-svg", state="attached", timeout=20_000)
     page.wait_for_load_state("networkidle")

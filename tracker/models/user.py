@@ -22,6 +22,10 @@ class User(UserBase, Tracked, table=True):
 
     password_hash: str | None = Field(default=None, max_length=255)
     last_sign_in_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    # Repeated wrong passwords lock the account for a while (tracker.services.sign_in).
+    failed_sign_ins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_failed_sign_in_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    locked_until: datetime | None = Field(default=None, sa_type=timestamp_type())
 
 
 class UserCreate(UserBase):

@@ -22,6 +22,14 @@ def get_user_by_email(*, session: Session, email: str) -> User:
     return user
 
 
+def get_user(*, session: Session, user_id: int) -> User:
+    """The user with this id, or NotFound."""
+    user: User = records.one_or_not_found(
+        session, select(User).where(User.id == user_id), "user", user_id
+    )
+    return user
+
+
 def list_users(*, session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.email))))
 

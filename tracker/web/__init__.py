@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from tracker.web import assets, errors, filters, pilots, policies
+from tracker.web import assets, auth, errors, filters, pilots, policies, users
 
 
 def register_web(app: Flask) -> None:
@@ -27,7 +29,11 @@ def register_web(app: Flask) -> None:
         ]
     )
     filters.register(app)
+    CSRFProtect(app)
+    WTFormsHelpers(app)
+    auth.register(app)
     app.register_blueprint(assets.blueprint)
     app.register_blueprint(policies.blueprint)
     app.register_blueprint(pilots.blueprint)
+    app.register_blueprint(users.blueprint)
     errors.register(app)
