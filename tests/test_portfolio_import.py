@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,31 @@ def test_duplicate_slugs_across_files_are_reported(migrated_url: str, tmp_path: 
     write(tmp_path, minimal(), "b.yaml")
     problems = problems_of(migrated_url, tmp_path)
     assert any("policy slug 'letters' is already used at" in p for p in problems), problems
+
+
+def test_reimport_moves_an_engagement_to_another_iteration(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    from tracker.models import Engagement, Iteration
+
+    document = minimal()
+    pilot = document["policies"][0]["pilots"][0]
+    second = copy.deepcopy(pilot["iterations"][0])
+    second["number"] = 2
+    pilot["iterations"].append(second)
+    entry = {
+        "key": "workshop",
+        "group": "frontline_staff",
+        "method": "workshop",
+        "held_on": "2024-03-01",
+        "what_we_heard": "The letter is confusing.",
+        "pilot": "letters-trial",
+        "iteration": 1,
+    }
+    document["policies"][0]["engagements"] = [entry]
+    run_import(migrated_url, write(tmp_path, document))
+    entry["iteration"] = 2
+    run_import(migrated_url, write(tmp_path, document))
+    with Session(get_engine(migrated_url)) as session:
+        stored = session.exec(select(Engagement)).one()
+        assert session.get_one(Iteration, stored.iteration_id).number == 2

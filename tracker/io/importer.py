@@ -315,8 +315,6 @@ class _Writer:
         """Upsert a record a policy names by key (metric, need, hypothesis, engagement)."""
         existing = self.find(model, policy_id=policy.id, key=raw["key"])
         changes = _without(raw, "key", *exclude)
-        if model is Engagement:
-            changes = _without(changes, "pilot", "iteration")
         with self.at(source, path):
             self.upsert(
                 kind,

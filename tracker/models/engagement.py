@@ -40,9 +40,13 @@ class EngagementCreate(EngagementBase):
 
 
 class EngagementUpdate(SQLModel):
+    """Changes to an entry; setting `pilot` and `iteration` (both, or both None) re-ties it."""
+
     group: EngagementGroup | None = None
     method: EngagementMethod | None = None
     held_on: date | None = None
     participants: int | None = Field(default=None, ge=0)
     what_we_heard: str | None = Field(default=None, min_length=1)
     what_changed: str | None = None
+    pilot: str | None = None
+    iteration: int | None = Field(default=None, ge=1)

@@ -71,11 +71,14 @@ def update_engagement(
     changes = records.validated(EngagementUpdate, data)
     policy = get_policy(session=session, slug=policy_slug)
     entry = keyed.get_keyed(session, Engagement, "policy_id", policy.id, key)
+    values = records.changes_of(changes, exclude=frozenset({"pilot", "iteration"}))
+    if {"pilot", "iteration"} & changes.model_fields_set:
+        values["iteration_id"] = _iteration_id(session, policy, changes.pilot, changes.iteration)
     return records.update(
         session,
         actor=actor,
         record=entry,
-        changes=records.changes_of(changes),
+        changes=values,
         expected_version=expected_version,
         summary=f"{policy_slug}: edited engagement {key}",
     )
