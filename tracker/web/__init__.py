@@ -7,7 +7,7 @@ from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from tracker.web import assets, auth, errors, filters, pilots, policies, users
+from tracker.web import assets, auth, errors, filters, history, pilots, policies, users
 
 
 def register_web(app: Flask) -> None:
@@ -36,4 +36,5 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(policies.blueprint)
     app.register_blueprint(pilots.blueprint)
     app.register_blueprint(users.blueprint)
+    app.register_blueprint(history.blueprint)
     errors.register(app)
