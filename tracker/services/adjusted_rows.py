@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from tracker.models import ColumnMapping, Metric
+from tracker.models import ColumnMapping
 from tracker.models.enums import MetricKind
-from tracker.services import datasets, keyed
+from tracker.services import datasets
 from tracker.services.analysis_inputs import PilotInput
 from tracker.services.comparisons import ComparisonRow, effect_row
-from tracker.services.iterations import get_iteration, list_arms
-from tracker.services.pilots import get_pilot
 from tracker.stats import AdjustedOptions, HealthFinding, MeanSummary
 
 if TYPE_CHECKING:  # pandas loads only when an adjusted analysis runs
@@ -55,19 +53,16 @@ def adjusted_comparisons(
 
     from tracker.stats import adjusted_effect
 
-    pilot = get_pilot(session=session, slug=inputs.pilot)
-    kinds = {m.key: m.kind for m in keyed.list_keyed(session, Metric, "policy_id", pilot.policy_id)}
     plan = inputs.plan
     rows: list[ComparisonRow] = []
     for current in inputs.iterations:
         if iteration is not None and current.number != iteration:
             continue
         control = current.control()
-        stored = get_iteration(session=session, pilot_slug=pilot.slug, number=current.number)
         if control is None:
             continue
         for dataset in datasets.list_datasets(
-            session=session, pilot_slug=pilot.slug, number=current.number
+            session=session, pilot_slug=inputs.pilot, number=current.number
         ):
             mapping = ColumnMapping.model_validate(dataset.column_mapping)
             if not _wants_adjustment(mapping):
@@ -75,9 +70,9 @@ def adjusted_comparisons(
             content = datasets.dataset_content(session=session, dataset=dataset)
             frame = pd.read_csv(io.BytesIO(content), dtype={mapping.arm: str})
             frame[mapping.arm] = frame[mapping.arm].str.strip()
-            arm_names = [arm.name for arm in list_arms(session=session, iteration=stored)]
+            arm_names = [arm.name for arm in current.arms]
             for metric, column in mapping.outcomes.items():
-                if kinds[metric] is MetricKind.COUNT:
+                if inputs.metric_kinds[metric] == MetricKind.COUNT.value:
                     continue
                 options = AdjustedOptions(
                     alpha=plan.alpha if plan else 0.05,
@@ -106,7 +101,7 @@ def adjusted_comparisons(
                             iteration=current.number,
                             arm=treatment,
                             baseline=f"{control.name} ({dataset.filename})",
-                            plan_hash=plan.lock_hash if plan else None,
+                            plan_hash=inputs.plan_hash,
                             exploratory=True,
                             extra_health=_balance(frame, mapping, metric, control.name, treatment),
                         )

@@ -48,11 +48,12 @@ def run_analysis(
             run_by_id=actor.user_id,
             actor_label=actor.label[:200],
             plan_id=inputs.plan_id,
-            plan_hash=inputs.plan.lock_hash if inputs.plan else None,
+            plan_hash=inputs.plan_hash,
             inputs_hash=inputs.inputs_hash(),
-            options={"iteration": iteration, "plan_version": inputs.plan.version}
-            if inputs.plan
-            else {"iteration": iteration, "plan_version": None},
+            options={
+                "iteration": iteration,
+                "plan_version": inputs.plan.version if inputs.plan else None,
+            },
             library_versions=library_versions(),
             rows=[row.as_dict() for row in rows],
         ),

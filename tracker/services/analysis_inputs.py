@@ -67,6 +67,11 @@ class PilotInput:
     dataset_hashes: tuple[str, ...] = ()
     plan_id: int | None = field(default=None, compare=False)
 
+    @property
+    def plan_hash(self) -> str | None:
+        """The locked plan's SHA-256 that every result of this run is quoted under."""
+        return self.plan.lock_hash if self.plan else None
+
     def inputs_hash(self) -> str:
         """SHA-256 of the canonical JSON of the inputs (same inputs, same hash)."""
         body = asdict(self)

@@ -291,7 +291,7 @@ def within_iteration(
                     iteration=iteration.number,
                     arm=arm.name,
                     baseline=control.name,
-                    plan_hash=plan.lock_hash if plan else None,
+                    plan_hash=inputs.plan_hash,
                     exploratory=role not in CONFIRMATORY_ROLES,
                     role=role,
                     extra_health=srm,
@@ -320,7 +320,6 @@ def across_iterations(
 ) -> list[ComparisonRow]:
     """v(k) against v(k−1): each arm, each effect; then all iterations at once, and the trend."""
     plan = inputs.plan
-    plan_hash = plan.lock_hash if plan else None
     alpha = plan.alpha if plan else DEFAULT_ALPHA
     rows: list[ComparisonRow] = []
     for earlier, later in pairwise(inputs.iterations):
@@ -342,7 +341,7 @@ def across_iterations(
                         iteration=later.number,
                         arm=arm.name,
                         baseline=f"{arm.name} in v{earlier.number}",
-                        plan_hash=plan_hash,
+                        plan_hash=inputs.plan_hash,
                         exploratory=True,
                     )
                 )
@@ -357,7 +356,7 @@ def across_iterations(
                             iteration=later.number,
                             arm=arm.name,
                             baseline=f"effect of {arm.name} in v{earlier.number}",
-                            plan_hash=plan_hash,
+                            plan_hash=inputs.plan_hash,
                             exploratory=True,
                         )
                     )
@@ -398,7 +397,7 @@ def _all_iterations(
                         iteration=None,
                         arm=name,
                         baseline="effect per iteration",
-                        plan_hash=plan.lock_hash if plan else None,
+                        plan_hash=inputs.plan_hash,
                         exploratory=True,
                     )
                 )
