@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tracker.db import get_engine
-from tracker.services import policies
+from tracker.services import iterations, policies
 from tracker.services.actors import Actor
 
 
@@ -40,3 +40,37 @@ def test_pilot_history_and_unknown_records(example_client: FlaskClient) -> None:
     assert page.status_code == 200
     assert "Create" in page.get_data(as_text=True)  # the import recorded its creation
     assert example_client.get("/pilots/no-such-pilot/history").status_code == 404
+
+
+def test_any_record_has_a_history_page_that_links_back_to_its_pilot(
+    example_app: Flask, example_client: FlaskClient
+) -> None:
+    with Session(get_engine(example_app.config["DATABASE_URL"])) as session:
+        iteration = iterations.get_iteration(
+            session=session, pilot_slug="ggl-2006-michigan-primary-mailings", number=1
+        )
+        arm = iterations.list_arms(session=session, iteration=iteration)[0]
+        iterations.update_arm(
+            session=session,
+            actor=Actor.system("grace@example.gov.uk"),
+            pilot_slug="ggl-2006-michigan-primary-mailings",
+            number=1,
+            name=arm.name,
+            data={"description": "Changed for the history test"},
+            expected_version=None,
+        )
+        session.commit()
+        arm_id, arm_name = arm.id, arm.name
+    page = example_client.get(f"/history/arm/{arm_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"Arm: {arm_name}" in html
+    assert "grace@example.gov.uk" in html and "Changed for the history test" in html
+    assert 'href="/pilots/ggl-2006-michigan-primary-mailings"' in html
+
+
+def test_history_of_unknown_records_and_users(example_client: FlaskClient) -> None:
+    assert example_client.get("/history/arm/999999").status_code == 404
+    assert example_client.get("/history/no_such_table/1").status_code == 404
+    # Users' histories are for admins: a viewer is refused even their own.
+    assert example_client.get("/history/user/1").status_code == 403

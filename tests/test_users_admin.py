@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.conftest import TEST_PASSWORD, add_user, signed_in_client
+from tests.web_helpers import conflict_table
 from tracker.db import get_engine
 from tracker.models import AuditEvent, User
 from tracker.models.enums import Role
@@ -138,8 +139,9 @@ def test_admin_edits_a_user_and_a_stale_form_gets_a_conflict(app: Flask) -> None
     )
     html = stale.get_data(as_text=True)
     assert stale.status_code == 200
-    assert "govuk-error-summary" in html and "Someone else changed this user" in html
-    assert "name Renamed, role analyst" in html
+    assert "govuk-error-summary" in html and "Someone else changed this" in html
+    assert conflict_table(html)["Name"] == ("Overwrite", "Renamed")
+    assert conflict_table(html)["Role"] == ("analyst", "analyst")
     people, _events = _state(app)
     assert ("target@example.gov.uk", "Renamed", "analyst", True, target.version + 1) in people
 

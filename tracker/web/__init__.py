@@ -7,7 +7,24 @@ from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from tracker.web import assets, auth, errors, filters, history, pilots, policies, users
+from tracker.web import (
+    assets,
+    auth,
+    editing,
+    errors,
+    filters,
+    history,
+    iterations,
+    outcomes,
+    pilot_forms,
+    pilots,
+    plans,
+    policies,
+    policy_forms,
+    policy_records,
+    uploads,
+    users,
+)
 
 
 def register_web(app: Flask) -> None:
@@ -31,10 +48,21 @@ def register_web(app: Flask) -> None:
     filters.register(app)
     CSRFProtect(app)
     WTFormsHelpers(app)
+    app.add_template_global(editing.error_summary, name="form_errors")
     auth.register(app)
     app.register_blueprint(assets.blueprint)
     app.register_blueprint(policies.blueprint)
     app.register_blueprint(pilots.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(history.blueprint)
+    for editing_pages in (
+        policy_forms,
+        policy_records,
+        pilot_forms,
+        iterations,
+        outcomes,
+        uploads,
+        plans,
+    ):
+        app.register_blueprint(editing_pages.blueprint)
     errors.register(app)

@@ -24,10 +24,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from tracker.db import get_session
+from tracker.models import User
 from tracker.models.enums import Role
 from tracker.services import users
-from tracker.services.errors import Conflict, ValidationFailed
 from tracker.web.auth import current_actor, require_role
+from tracker.web.editing import Saved, conflict_rows, expected_version, save
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 
@@ -99,14 +100,6 @@ class UserCreateForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Add user", widget=GovSubmitInput())
 
 
-def _show_field_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """Put each service error on its form field (or on the first field if none matches)."""
-    fallback = next(iter(form))
-    for problem in error.errors:
-        field = getattr(form, problem.field.split(".")[0], None) or fallback
-        field.errors = [*field.errors, problem.message.capitalize()]
-
-
 @blueprint.get("")
 @require_role(Role.ADMIN)
 def index() -> str:
@@ -120,9 +113,9 @@ def new() -> ResponseReturnValue:
     """Add a user."""
     form = UserCreateForm()
     if form.validate_on_submit():
-        db_session = get_session()
-        try:
-            user = users.create_user(
+        saved = save(
+            form,
+            lambda db_session: users.create_user(
                 session=db_session,
                 actor=current_actor(),
                 data={
@@ -131,16 +124,11 @@ def new() -> ResponseReturnValue:
                     "role": form.role.data,
                 },
                 password=form.password.data,
-            )
-        except ValidationFailed as error:
-            db_session.rollback()
-            _show_field_errors(form, error)
-        except Conflict as error:
-            db_session.rollback()
-            form.email.errors = [str(error).capitalize()]
-        else:
-            db_session.commit()
-            flash(f"Added {user.email} as {user.role.value}")
+            ),
+            duplicate_field="email",
+        )
+        if saved.result is not None:
+            flash(f"Added {saved.result.email} as {saved.result.role.value}")
             return redirect(url_for("users.index"))
     return render_template("users/new.html", form=form)
 
@@ -155,10 +143,11 @@ def edit(user_id: int) -> ResponseReturnValue:
     if not form.is_submitted():
         form.role.data = user.role.value
         form.version.data = str(user.version)
-    conflict: Conflict | None = None
+    saved: Saved[User] = Saved()
     if form.validate_on_submit() and not _locks_yourself_out(form, user.id):
-        try:
-            users.update_user(
+        saved = save(
+            form,
+            lambda db_session: users.update_user(
                 session=db_session,
                 actor=current_actor(),
                 email=user.email,
@@ -167,20 +156,20 @@ def edit(user_id: int) -> ResponseReturnValue:
                     "role": form.role.data,
                     "is_active": form.is_active.data,
                 },
-                expected_version=_version(form.version.data),
-            )
-        except ValidationFailed as error:
-            db_session.rollback()
-            _show_field_errors(form, error)
-        except Conflict as error:
-            db_session.rollback()
-            conflict = error
-            user = users.get_user(session=db_session, user_id=user_id)
-        else:
-            db_session.commit()
+                expected_version=expected_version(form.version.data),
+            ),
+        )
+        if saved.ok:
             flash(f"Saved changes to {user.email}")
             return redirect(url_for("users.index"))
-    return render_template("users/edit.html", form=form, user=user, conflict=conflict)
+    conflict = saved.conflict
+    return render_template(
+        "users/edit.html",
+        form=form,
+        user=user,
+        conflict=conflict,
+        conflict_rows=conflict_rows(form, conflict.current or {}) if conflict else [],
+    )
 
 
 def _locks_yourself_out(form: UserEditForm, user_id: int | None) -> bool:
@@ -195,11 +184,3 @@ def _locks_yourself_out(form: UserEditForm, user_id: int | None) -> bool:
         form.is_active.errors = ["You cannot deactivate your own account; ask another admin"]
         return True
     return False
-
-
-def _version(raw: str | None) -> int:
-    """The version the form was opened at; a missing or garbled one counts as stale (0)."""
-    try:
-        return int(raw or "0")
-    except ValueError:
-        return 0

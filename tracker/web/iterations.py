@@ -1,0 +1,7 @@
+"""Creating and editing a pilot's iterations and their arms."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("iterations", __name__)
