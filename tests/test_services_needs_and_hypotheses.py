@@ -110,6 +110,18 @@ def test_user_need_text_must_not_be_empty(session: Session) -> None:
 
 
 @pytest.mark.usefixtures("policy")
+def test_none_for_a_required_column_is_a_field_error_not_a_database_error(
+    session: Session,
+) -> None:
+    make_user_need(session, evidence_source="Interviews")
+    with pytest.raises(ValidationFailed) as raised:
+        update_need(session, 1, evidence_source=None, so_that="I can plan")
+    assert fields(raised) == ["evidence_source"]
+    need = user_needs.list_user_needs(session=session, policy_slug="school-meals")[0]
+    assert (need.evidence_source, need.version) == ("Interviews", 1)
+
+
+@pytest.mark.usefixtures("policy")
 def test_relinking_metrics_replaces_the_links_and_bumps_the_version(session: Session) -> None:
     make_user_need(session, metric_keys=["a"])
     need = update_need(session, 1, metric_keys=["b", "c"])

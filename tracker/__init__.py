@@ -31,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Secure by default; TRACKER_SESSION_COOKIE_SECURE=false for plain-http local use.
         SESSION_COOKIE_SECURE=True,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # Forms are text: 4 MiB is far above any real one. The dataset upload pages raise their
+        # own limit (UPLOAD_MAX_BYTES, 50 MiB) for the file.
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
     )
     app.config.from_mapping(settings.settings_from_environment())
     if test_config is not None:

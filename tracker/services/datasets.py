@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from tracker.models import ColumnMapping, Dataset, Metric
+from tracker.models import ColumnMapping, Dataset, Iteration, Metric
 from tracker.models.enums import MetricKind, ResultSource
 from tracker.services import keyed, records, results
 from tracker.services.actors import Actor
@@ -76,23 +77,11 @@ def unit_values(
     }
     problems: list[FieldError] = []
     for number, row in enumerate(rows, start=1):
-        if len(row) != len(header):
-            problems.append(
-                FieldError(
-                    f"row {number}",
-                    f"has {len(row)} cells; expected {len(header)} like the header",
-                )
-            )
+        problem = _row_problem(number, row, header, mapping, arm_names)
+        if problem is not None:
+            problems.append(problem)
             continue
         arm = row[arm_column].strip()
-        if arm not in arm_names:
-            problems.append(
-                FieldError(
-                    f"row {number}, column {mapping.arm}",
-                    f"got {arm!r}; expected one of this iteration's arms: {', '.join(arm_names)}",
-                )
-            )
-            continue
         for key, column in outcome_columns.items():
             cell = row[column].strip()
             if cell:
@@ -100,6 +89,23 @@ def unit_values(
     if problems:
         raise ValidationFailed(_first_problems(problems))
     return values
+
+
+def _row_problem(
+    number: int, row: list[str], header: list[str], mapping: ColumnMapping, arm_names: list[str]
+) -> FieldError | None:
+    """What is wrong with a row as a whole (its width or its arm), or None."""
+    if len(row) != len(header):
+        return FieldError(
+            f"row {number}", f"has {len(row)} cells; expected {len(header)} like the header"
+        )
+    arm = row[header.index(mapping.arm)].strip()
+    if arm not in arm_names:
+        return FieldError(
+            f"row {number}, column {mapping.arm}",
+            f"got {arm!r}; expected one of this iteration's arms: {', '.join(arm_names)}",
+        )
+    return None
 
 
 def _first_problems(problems: list[FieldError]) -> list[FieldError]:
@@ -110,29 +116,30 @@ def _first_problems(problems: list[FieldError]) -> list[FieldError]:
     return [*problems[:MAX_REPORTED_PROBLEMS], FieldError("file", f"and {more} more problems")]
 
 
+def _cell_problem(kind: MetricKind, column: str, row: int, cell: str) -> FieldError | None:
+    """What is wrong with one outcome value for a metric of `kind`, or None."""
+    try:
+        value = Decimal(cell)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or (kind is MetricKind.BINARY and cell not in BINARY_VALUES):
+        expected = "0 or 1" if kind is MetricKind.BINARY else "a number"
+        return FieldError(f"row {row}, column {column}", f"got {cell!r}; expected {expected}")
+    if kind is MetricKind.COUNT and value < 0:
+        return FieldError(f"row {row}, column {column}", f"got {cell}; expected a count ≥ 0")
+    return None
+
+
 def _summary_fields(kind: MetricKind, column: str, cells: list[Cell]) -> dict[str, Any]:
     """Sufficient statistics of one arm's values, exactly computed, or every bad cell named."""
     from tracker.stats import MeanSummary
 
-    problems: list[FieldError] = []
-    numbers: list[Decimal] = []
-    for row, cell in cells:
-        try:
-            value = Decimal(cell)
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite() or (kind is MetricKind.BINARY and cell not in BINARY_VALUES):
-            expected = "0 or 1" if kind is MetricKind.BINARY else "a number"
-            problems.append(
-                FieldError(f"row {row}, column {column}", f"got {cell!r}; expected {expected}")
-            )
-        elif kind is MetricKind.COUNT and value < 0:
-            problems.append(
-                FieldError(f"row {row}, column {column}", f"got {cell}; expected a count ≥ 0")
-            )
-        numbers.append(value)
+    problems = [
+        problem for row, cell in cells if (problem := _cell_problem(kind, column, row, cell))
+    ]
     if problems:
         raise ValidationFailed(_first_problems(problems))
+    numbers = [Decimal(cell) for _, cell in cells]
     if kind is MetricKind.BINARY:
         return {"n": len(cells), "successes": sum(BINARY_VALUES[cell] for _, cell in cells)}
     if kind is MetricKind.COUNT:
@@ -193,29 +200,14 @@ def store_dataset(
     All or nothing: a mapping that names a missing column or metric, an unknown arm or a bad
     cell (named by row and column) stores nothing.
     """
-    mapping = records.validated(ColumnMapping, column_mapping)
-    pilot = get_pilot(session=session, slug=pilot_slug)
-    iteration = get_iteration(session=session, pilot_slug=pilot_slug, number=number)
-    header, row_count = _header_and_row_count(content)
-    missing = [name for name in mapping.columns() if name not in header]
-    if missing:
-        raise ValidationFailed.single(
-            "column_mapping",
-            f"no column called {', '.join(missing)}; the file's columns are {', '.join(header)}",
-        )
-    keyed.ids_for_keys(
-        session,
-        Metric,
-        "policy_id",
-        pilot.policy_id,
-        list(dict.fromkeys([*mapping.outcomes, *mapping.pre_period])),
-        "column_mapping.outcomes",
+    mapping, iteration, row_count = _checked_file_and_mapping(
+        session, pilot_slug, number, content, column_mapping
     )
     digest = sha256_hex(content)
     records.unique_or_conflict(
         session,
-        select(Dataset.id).where(Dataset.iteration_id == iteration.id, Dataset.sha256 == digest),
-        f"this file (SHA-256 {digest}) is already stored for {pilot_slug} v{number}",
+        _same_file(iteration, digest),
+        _already_stored(digest, pilot_slug, number),
     )
     dataset = records.insert(
         session,
@@ -236,6 +228,92 @@ def store_dataset(
         session=session, actor=actor, pilot_slug=pilot_slug, number=number, dataset=dataset
     )
     return dataset
+
+
+def dataset_problems(
+    *,
+    session: Session,
+    pilot_slug: str,
+    number: int,
+    content: bytes,
+    column_mapping: ColumnMapping | dict[str, Any],
+) -> list[FieldError]:
+    """Every problem that would stop `store_dataset` storing this file, none left out.
+
+    The same checks in the same words, for a preview before anything is saved: the mapping
+    against the header and the policy's metrics, a file already stored, then every row's width
+    and arm and every outcome cell, in row order. Writes nothing.
+    """
+    try:
+        mapping, iteration, _ = _checked_file_and_mapping(
+            session, pilot_slug, number, content, column_mapping
+        )
+    except ValidationFailed as error:
+        return list(error.errors)
+    problems: list[FieldError] = []
+    digest = sha256_hex(content)
+    if session.exec(_same_file(iteration, digest)).first() is not None:
+        problems.append(FieldError("file", _already_stored(digest, pilot_slug, number)))
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    arm_names = [arm.name for arm in list_arms(session=session, iteration=iteration)]
+    kinds = {
+        metric.key: metric.kind
+        for metric in keyed.list_keyed(session, Metric, "policy_id", pilot.policy_id)
+    }
+    header, rows = _rows(content)
+    outcome_columns = {key: header.index(column) for key, column in mapping.outcomes.items()}
+    for row_number, row in enumerate(rows, start=1):
+        problem = _row_problem(row_number, row, header, mapping, arm_names)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        for key, column in outcome_columns.items():
+            cell = row[column].strip()
+            if cell and (
+                problem := _cell_problem(kinds[key], mapping.outcomes[key], row_number, cell)
+            ):
+                problems.append(problem)
+    return problems
+
+
+def _checked_file_and_mapping(
+    session: Session,
+    pilot_slug: str,
+    number: int,
+    content: bytes,
+    column_mapping: ColumnMapping | dict[str, Any],
+) -> tuple[ColumnMapping, Iteration, int]:
+    """The mapping, the iteration and the row count, once the mapping fits the file and policy."""
+    mapping = records.validated(ColumnMapping, column_mapping)
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    iteration = get_iteration(session=session, pilot_slug=pilot_slug, number=number)
+    header, row_count = _header_and_row_count(content)
+    missing = [name for name in mapping.columns() if name not in header]
+    if missing:
+        raise ValidationFailed.single(
+            "column_mapping",
+            f"no column called {', '.join(missing)}; the file's columns are {', '.join(header)}",
+        )
+    keyed.ids_for_keys(
+        session,
+        Metric,
+        "policy_id",
+        pilot.policy_id,
+        list(dict.fromkeys([*mapping.outcomes, *mapping.pre_period])),
+        "column_mapping.outcomes",
+    )
+    return mapping, iteration, row_count
+
+
+def _same_file(iteration: Iteration, digest: str) -> SelectOfScalar[int | None]:
+    """The id of a dataset of `iteration` with exactly these bytes."""
+    return select(col(Dataset.id)).where(
+        Dataset.iteration_id == iteration.id, Dataset.sha256 == digest
+    )
+
+
+def _already_stored(digest: str, pilot_slug: str, number: int) -> str:
+    return f"this file (SHA-256 {digest}) is already stored for {pilot_slug} v{number}"
 
 
 def list_datasets(*, session: Session, pilot_slug: str, number: int) -> list[Dataset]:

@@ -142,6 +142,7 @@ def update(
     """
     require_write(actor, entity_type(record))
     check_version(record, expected_version)
+    _refuse_nulls(record, changes)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name, value in changes.items():
@@ -166,6 +167,19 @@ def update(
         summary=summary,
     )
     return record
+
+
+def _refuse_nulls(record: SQLModel, changes: dict[str, Any]) -> None:
+    """An Update schema's None means "no value", which a NOT NULL column cannot hold: say so
+    field by field, rather than let the database fail the whole transaction."""
+    columns = record.__table__.c  # type: ignore[attr-defined]
+    problems = [
+        FieldError(name, "cannot be empty; leave it out to keep the current value")
+        for name, value in changes.items()
+        if value is None and name in columns and not columns[name].nullable
+    ]
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def bump_version(session: Session, record: Tracked) -> None:

@@ -46,10 +46,12 @@ def register_web(app: Flask) -> None:
         ]
     )
     filters.register(app)
-    CSRFProtect(app)
     WTFormsHelpers(app)
     app.add_template_global(editing.error_summary, name="form_errors")
+    # Signed-out requests go to the sign-in page before the CSRF check, so a stale tab's form
+    # post says "sign in" rather than "bad request"; the sign-in form itself is still checked.
     auth.register(app)
+    CSRFProtect(app)
     app.register_blueprint(assets.blueprint)
     app.register_blueprint(policies.blueprint)
     app.register_blueprint(pilots.blueprint)

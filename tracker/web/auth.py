@@ -93,6 +93,8 @@ def require_role(role: Role) -> Callable[[View], View]:
                 abort(403)
             return view(*args, **kwargs)
 
+        # Read by the role × route test, which checks every write route declares its role.
+        checked.required_role = role  # type: ignore[attr-defined]
         return cast(View, checked)
 
     return decorate

@@ -2,6 +2,469 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from tracker.db import get_session
+from tracker.models import Pilot, Policy
+from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX
+from tracker.models.enums import EvaluationType, PilotDesign, PilotStatus
+from tracker.services import hypotheses, pilots
+from tracker.services.actors import ROLE_RANK, WRITE_ROLE
+from tracker.services.overviews import PilotOverview
+from tracker.services.policies import get_policy
+from tracker.services.setup_tasks import SetupTask, TaskStatus, get_setup_tasks
+from tracker.web.auth import current_actor, current_user, require_role
+from tracker.web.editing import ConflictRow, Saved, conflict_rows, expected_version, save
+from tracker.web.fields import GovDateField
+from tracker.web.history import history_url
+from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("pilot_forms", __name__)
+
+DESIGN_CHOICES = [
+    SelectChoice(PilotDesign.INDIVIDUAL_RCT.value, "Individual randomised controlled trial"),
+    SelectChoice(PilotDesign.CLUSTER_RCT.value, "Cluster randomised controlled trial"),
+    SelectChoice(PilotDesign.STEPPED_WEDGE.value, "Stepped wedge"),
+    SelectChoice(PilotDesign.AB_TEST.value, "A/B test"),
+    SelectChoice(PilotDesign.BEFORE_AFTER.value, "Before and after"),
+    SelectChoice(PilotDesign.DIFFERENCE_IN_DIFFERENCES.value, "Difference in differences"),
+    SelectChoice(PilotDesign.QUALITATIVE.value, "Qualitative"),
+]
+EVALUATION_CHOICES = [
+    SelectChoice(EvaluationType.IMPACT.value, "Impact – did it make a difference, and how much"),
+    SelectChoice(EvaluationType.PROCESS.value, "Process – was it delivered as intended"),
+    SelectChoice(
+        EvaluationType.VALUE_FOR_MONEY.value, "Value for money – were the benefits worth the cost"
+    ),
+]
+EVIDENCE_CHOICES = [
+    SelectChoice("", "Not assessed yet"),
+    SelectChoice("1", "Level 1 – a link between the change and the outcome, with no comparison"),
+    SelectChoice("2", "Level 2 – a comparison, without accounting for differences between groups"),
+    SelectChoice("3", "Level 3 – a comparison with a similar group, accounting for differences"),
+    SelectChoice("4", "Level 4 – a comparison with a very similar group (a natural experiment)"),
+    SelectChoice("5", "Level 5 – random assignment (a randomised controlled trial)"),
+]
+PILOT_STATUS_CHOICES = [
+    SelectChoice(status.value, status.value.capitalize()) for status in PilotStatus
+]
+# Integer columns hold up to 2,147,483,647 on PostgreSQL; nothing we count comes near a billion.
+LARGEST_WHOLE_NUMBER = 1_000_000_000
+WEB_ADDRESS = Regexp(
+    r"^https?://\S+$",
+    message="Enter the source web address in the correct format, like https://www.gov.uk/research",
+)
+
+
+def clean(text: str | None) -> str | None:
+    """Typed text without surrounding spaces, and with browsers' CRLF line ends as newlines."""
+    return text.replace("\r\n", "\n").strip() if isinstance(text, str) else text
+
+
+def radios(legend: str) -> dict[str, Any]:
+    """GOV.UK options for a group of radios or checkboxes with a medium legend."""
+    return {
+        "params": {"fieldset": {"legend": {"text": legend, "classes": "govuk-fieldset__legend--m"}}}
+    }
+
+
+def textarea(rows: int = 4) -> dict[str, Any]:
+    return {"params": {"rows": rows}}
+
+
+def width(characters: int) -> dict[str, Any]:
+    return {"params": {"classes": f"govuk-input--width-{characters}"}}
+
+
+class WholeNumberField(StringField):  # type: ignore[misc]
+    """A whole number typed into a text box, with GOV.UK's messages; blank is None."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str, example: str = "100", **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "render_kw", {"params": {"inputmode": "numeric", "classes": "govuk-input--width-10"}}
+        )
+        super().__init__(label, **kwargs)
+        self.example = example
+        self.text = ""
+
+    def _value(self) -> str:
+        return self.text if self.raw_data else ("" if self.data is None else str(self.data))
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not self.text:
+            return
+        try:
+            number = int(self.text.replace(",", ""))
+        except ValueError as error:
+            raise ValueError(
+                f"{self.label.text} must be a whole number, like {self.example}"
+            ) from error
+        if number > LARGEST_WHOLE_NUMBER:
+            raise ValueError(f"{self.label.text} must be {LARGEST_WHOLE_NUMBER:,} or fewer")
+        self.data = number
+
+
+def at_least(minimum: int) -> Any:
+    """A validator: a whole number field, when filled in, is at least `minimum`."""
+
+    def check(form: Any, field: WholeNumberField) -> None:
+        if field.data is not None and field.data < minimum:
+            raise ValidationError(f"{field.label.text} must be {minimum} or more")
+
+    return check
+
+
+def labelled_rows(form: FlaskForm, rows: list[ConflictRow]) -> list[ConflictRow]:
+    """Conflict rows with each radio's stored value shown as the words the form offers."""
+    labels: dict[str, dict[str, str]] = {
+        str(field.label.text): {str(value): str(text) for value, text, *_ in field.iter_choices()}
+        for field in form
+        if isinstance(field, RadioField)
+    }
+    return [
+        replace(
+            row,
+            yours=labels[row.label].get(row.yours, row.yours),
+            saved=labels[row.label].get(row.saved, row.saved),
+        )
+        if row.label in labels
+        else row
+        for row in rows
+    ]
+
+
+def friendly_date_order(form: FlaskForm, end: str, start: str) -> None:
+    """Reword the service's "end before start" error on `end` in the form's own words."""
+    end_field, start_field = getattr(form, end), getattr(form, start)
+    end_field.errors = [
+        f"{end_field.label.text} must be the same as or after the {start_field.label.text.lower()}"
+        if "must be on or after" in error
+        else error
+        for error in end_field.errors
+    ]
+
+
+class PilotForm(FlaskForm):  # type: ignore[misc]
+    """Every field of a pilot; the edit form drops the slug (it is in every link to the pilot)."""
+
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter the title"),
+            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer"),
+        ],
+        widget=GovTextInput(),
+        filters=[clean],
+    )
+    slug = StringField(
+        "Short name for web addresses",
+        description="Lower-case letters, numbers and hyphens, like school-meals-letter-trial. "
+        "It cannot be changed later.",
+        validators=[
+            DataRequired("Enter a short name for web addresses"),
+            Length(max=SLUG_MAX, message=f"Short name must be {SLUG_MAX} characters or fewer"),
+            Regexp(
+                SLUG_PATTERN,
+                message="Short name must only include lower-case letters, numbers and hyphens, "
+                "like school-meals-letter-trial",
+            ),
+        ],
+        widget=GovTextInput(),
+        filters=[clean],
+        render_kw={"params": {"spellcheck": False, "classes": "govuk-input--width-30"}},
+    )
+    design = RadioField(
+        "Design",
+        choices=DESIGN_CHOICES,
+        description="How the pilot compares what happens with the change and without it.",
+        validators=[InputRequired("Select the design")],
+        widget=GovRadioInput(),
+        render_kw=radios("Design"),
+    )
+    unit_of_randomisation = StringField(
+        "Unit of randomisation",
+        description="What is assigned to an arm, like a person, a household or a school.",
+        validators=[
+            Length(
+                max=TITLE_MAX,
+                message=f"Unit of randomisation must be {TITLE_MAX} characters or fewer",
+            )
+        ],
+        widget=GovTextInput(),
+        filters=[clean],
+        render_kw=width(20),
+    )
+    population = StringField(
+        "Population",
+        description="Who the pilot is for, and who is eligible.",
+        widget=GovTextArea(),
+        filters=[clean],
+        render_kw=textarea(),
+    )
+    place = StringField(
+        "Place",
+        description="Where the pilot runs, like a local authority or a region.",
+        validators=[
+            Length(max=TITLE_MAX, message=f"Place must be {TITLE_MAX} characters or fewer")
+        ],
+        widget=GovTextInput(),
+        filters=[clean],
+    )
+    planned_sample_size = WholeNumberField(
+        "Planned sample size",
+        example="2,000",
+        description="How many units the pilot plans to include, across all arms.",
+        validators=[at_least(1)],
+    )
+    evaluation_type = RadioField(
+        "Evaluation type",
+        choices=EVALUATION_CHOICES,
+        default=EvaluationType.IMPACT.value,
+        description="What the evaluation sets out to learn.",
+        validators=[InputRequired("Select the evaluation type")],
+        widget=GovRadioInput(),
+        render_kw=radios("Evaluation type"),
+    )
+    evidence_strength = RadioField(
+        "Evidence strength",
+        choices=EVIDENCE_CHOICES,
+        default="",
+        description="The level on the Maryland Scientific Methods Scale the design reaches.",
+        widget=GovRadioInput(),
+        render_kw=radios("Evidence strength"),
+    )
+    status = RadioField(
+        "Status",
+        choices=PILOT_STATUS_CHOICES,
+        default=PilotStatus.PLANNED.value,
+        description="Where the pilot has got to.",
+        validators=[InputRequired("Select the status")],
+        widget=GovRadioInput(),
+        render_kw=radios("Status"),
+    )
+    planned_start = GovDateField("Planned start date", description="For example, 27 3 2025")
+    planned_end = GovDateField("Planned end date", description="For example, 30 9 2025")
+    citation = StringField(
+        "Source",
+        description="Where the pilot is described, like a published report (optional).",
+        widget=GovTextArea(),
+        filters=[clean],
+        render_kw=textarea(3),
+    )
+    source_url = StringField(
+        "Source web address",
+        description="Optional. Starts with https://",
+        validators=[
+            Optional(),
+            Length(max=500, message="Source web address must be 500 characters or fewer"),
+            WEB_ADDRESS,
+        ],
+        widget=GovTextInput(),
+        filters=[clean],
+        render_kw={"params": {"type": "url", "spellcheck": False}},
+    )
+    hypothesis_keys = SelectMultipleField(
+        "Hypotheses tested",
+        description="Select all that apply.",
+        choices=[],
+        widget=GovCheckboxesInput(),
+        render_kw=radios("Which of the policy's hypotheses does this pilot test?"),
+    )
+
+
+class PilotEditForm(PilotForm):
+    slug = None
+    version = HiddenField()
+
+
+def _hypothesis_choices(policy_slug: str) -> list[SelectChoice]:
+    return [
+        SelectChoice(h.key, f"We believe that {h.we_believe} for {h.for_users} will {h.will}")
+        for h in hypotheses.list_hypotheses(session=get_session(), policy_slug=policy_slug)
+    ]
+
+
+def _pilot_data(form: PilotForm) -> dict[str, Any]:
+    """What the pilot's services take, from the form's fields."""
+    names = [field.name for field in form if field.type not in ("CSRFTokenField", "HiddenField")]
+    data = {name: getattr(form, name).data for name in names}
+    data["evidence_strength"] = (
+        int(form.evidence_strength.data) if form.evidence_strength.data else None
+    )
+    for name in ("unit_of_randomisation", "population", "place", "citation", "source_url"):
+        data[name] = data[name] or ""
+    data["hypothesis_keys"] = list(form.hypothesis_keys.data or [])
+    return data
+
+
+def _fill(form: PilotEditForm, pilot: Pilot) -> None:
+    """Open the edit form at the saved pilot."""
+    for field in form:
+        if field.type not in ("CSRFTokenField", "HiddenField") and hasattr(pilot, field.name):
+            field.data = getattr(pilot, field.name)
+    for name in ("design", "evaluation_type", "status"):
+        getattr(form, name).data = getattr(pilot, name).value
+    form.evidence_strength.data = str(pilot.evidence_strength or "")
+    form.hypothesis_keys.data = pilots.hypothesis_keys_of(session=get_session(), pilot=pilot)
+    form.version.data = str(pilot.version)
+
+
+@blueprint.route(f"/policies/<{SLUG_ROUTE}:slug>/pilots/new", methods=["GET", "POST"])
+@require_role(WRITE_ROLE["pilot"])
+def new(slug: str) -> ResponseReturnValue:
+    """Set up a pilot of a policy."""
+    policy = get_policy(session=get_session(), slug=checked(slug))
+    form = PilotForm()
+    form.hypothesis_keys.choices = _hypothesis_choices(policy.slug)
+    if form.validate_on_submit():
+        saved = save(
+            form,
+            lambda db: pilots.create_pilot(
+                session=db, actor=current_actor(), policy_slug=policy.slug, data=_pilot_data(form)
+            ),
+            duplicate_field="slug",
+        )
+        if saved.result is not None:
+            return redirect(url_for("pilots.detail", slug=saved.result.slug), 303)
+        friendly_date_order(form, "planned_end", "planned_start")
+    return render_template(
+        "pilot_forms/pilot.html",
+        form=form,
+        policy=policy,
+        heading="Set up a pilot",
+        caption=policy.title,
+        back_url=url_for("policies.detail", slug=policy.slug, _anchor="pilots"),
+        back_text=f"Back to {policy.title}",
+        submit_text="Save pilot",
+    )
+
+
+@blueprint.route(f"/pilots/<{SLUG_ROUTE}:slug>/edit", methods=["GET", "POST"])
+@require_role(WRITE_ROLE["pilot"])
+def edit(slug: str) -> ResponseReturnValue:
+    """Change a pilot's design, status, dates or hypotheses; a stale form shows both versions."""
+    db_session = get_session()
+    pilot = pilots.get_pilot(session=db_session, slug=checked(slug))
+    policy = db_session.get_one(Policy, pilot.policy_id)
+    form = PilotEditForm()
+    form.hypothesis_keys.choices = _hypothesis_choices(policy.slug)
+    if not form.is_submitted():
+        _fill(form, pilot)
+    saved: Saved[Pilot] = Saved()
+    if form.validate_on_submit():
+        data = _pilot_data(form)
+        saved = save(
+            form,
+            lambda db: pilots.update_pilot(
+                session=db,
+                actor=current_actor(),
+                slug=pilot.slug,
+                data=data,
+                expected_version=expected_version(form.version.data),
+            ),
+        )
+        if saved.ok:
+            return redirect(url_for("pilots.detail", slug=pilot.slug, _anchor="design"), 303)
+        friendly_date_order(form, "planned_end", "planned_start")
+    conflict = saved.conflict
+    rows = []
+    if conflict is not None:
+        current = {
+            **(conflict.current or {}),
+            "hypothesis_keys": pilots.hypothesis_keys_of(session=db_session, pilot=pilot),
+        }
+        rows = labelled_rows(form, conflict_rows(form, current))
+    return render_template(
+        "pilot_forms/pilot.html",
+        form=form,
+        policy=policy,
+        heading=f"Edit {pilot.title}",
+        caption=policy.title,
+        back_url=url_for("pilots.detail", slug=pilot.slug),
+        back_text=f"Back to {pilot.title}",
+        submit_text="Save changes",
+        conflict=conflict,
+        conflict_rows=rows,
+        restart_url=url_for("pilot_forms.edit", slug=pilot.slug),
+        history_url=history_url("pilot", pilot.id),
+    )
+
+
+@blueprint.get(f"/pilots/<{SLUG_ROUTE}:slug>/set-up")
+@require_role(WRITE_ROLE["pilot"])
+def set_up(slug: str) -> str:
+    """The pilot's set-up as a GOV.UK task list, each task linking to where it is done."""
+    overview, tasks = get_setup_tasks(session=get_session(), slug=checked(slug))
+    items = [_task_item(task, overview) for task in tasks]
+    done = sum(task.status is TaskStatus.COMPLETED for task in tasks)
+    return render_template(
+        "pilot_forms/set_up.html", overview=overview, items=items, done=done, total=len(tasks)
+    )
+
+
+def _task_href(task: SetupTask, overview: PilotOverview) -> str | None:
+    pilot, policy = overview.pilot, overview.policy
+    if task.key == "design":
+        return url_for("pilot_forms.edit", slug=pilot.slug)
+    if task.key == "hypotheses":
+        return url_for("pilot_forms.edit", slug=pilot.slug, _anchor="hypothesis_keys")
+    if task.key == "metrics":
+        return f"/policies/{policy.slug}/metrics/new"
+    if task.key == "plan":
+        return f"/pilots/{pilot.slug}/plans/new"
+    if task.key == "lock":
+        return url_for("pilots.detail", slug=pilot.slug, _anchor="analysis-plan")
+    if task.key == "iteration":
+        if overview.iterations:
+            return url_for("pilots.detail", slug=pilot.slug, _anchor="iterations")
+        return url_for("iterations.new", slug=pilot.slug)
+    number = overview.iterations[-1].iteration.number
+    return url_for("iterations.new_arm", slug=pilot.slug, number=number)
+
+
+def _task_item(task: SetupTask, overview: PilotOverview) -> dict[str, Any]:
+    """One task as govukTaskList wants it; no link when it cannot start or is not yours to do."""
+    user = current_user()
+    allowed = user is not None and ROLE_RANK[user.role] >= ROLE_RANK[task.role]
+    hint = task.hint
+    if not allowed:
+        hint = f"{hint}. An {task.role.value} does this task."
+    item: dict[str, Any] = {"title": {"text": task.title}, "hint": {"text": hint}}
+    if task.status is TaskStatus.COMPLETED:
+        item["status"] = {"text": task.status.value}
+    elif task.status is TaskStatus.CANNOT_START:
+        item["status"] = {
+            "text": task.status.value,
+            "classes": "govuk-task-list__status--cannot-start-yet",
+        }
+    else:
+        colour = "govuk-tag--blue" if task.status is TaskStatus.INCOMPLETE else "govuk-tag--grey"
+        item["status"] = {"tag": {"text": task.status.value, "classes": colour}}
+    if allowed and task.status is not TaskStatus.CANNOT_START:
+        item["href"] = _task_href(task, overview)
+    return item

@@ -1,15 +1,45 @@
-"""Pilot page: design, plans, iterations with their arms and results, and the outcome chart."""
+"""Pilot pages: the list of every pilot with its filters, and one pilot with everything about it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from tracker import charts
 from tracker.db import get_session
+from tracker.models.enums import EvaluationType, PilotStatus
+from tracker.services import search
 from tracker.services.overviews import get_pilot_overview
+from tracker.web.filter_items import enum_checkboxes, select_items
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("pilots", __name__)
+
+
+def pilot_filters() -> search.PilotFilters:
+    """The pilot list's filters from the query string (?status=…&evaluation=…&policy=…&q=…)."""
+    return search.PilotFilters(
+        statuses=search.parse_choices(request.args.getlist("status"), PilotStatus),
+        evaluation_types=search.parse_choices(request.args.getlist("evaluation"), EvaluationType),
+        policy=request.args.get("policy", "").strip(),
+        text=search.clean_text(request.args.get("q")),
+    )
+
+
+@blueprint.get("/pilots")
+def index() -> str:
+    """Every pilot, or those matching the filters, with its policy, status and latest iteration."""
+    db_session = get_session()
+    filters = pilot_filters()
+    options = search.policy_options(session=db_session)
+    return render_template(
+        "pilots/index.html",
+        matches=search.search_pilots(session=db_session, filters=filters),
+        filters=filters,
+        has_pilots=bool(options),
+        status_items=enum_checkboxes(PilotStatus, filters.statuses),
+        evaluation_items=enum_checkboxes(EvaluationType, filters.evaluation_types),
+        policy_items=select_items(options, filters.policy, any_text="All policies"),
+    )
 
 
 @blueprint.get(f"/pilots/<{SLUG_ROUTE}:slug>")

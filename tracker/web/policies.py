@@ -1,21 +1,48 @@
-"""Policy pages: the portfolio list and one policy with its needs, hypotheses and pilots."""
+"""Policy pages: the portfolio list with its filters, and one policy with everything about it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from tracker.db import get_session
-from tracker.services.overviews import get_policy_overview, list_policy_summaries
+from tracker.models.enums import PolicyStage
+from tracker.services import search
+from tracker.services.overviews import get_policy_overview
+from tracker.web.filter_items import enum_checkboxes, select_items
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("policies", __name__)
 
 
+def policy_filters() -> search.PolicyFilters:
+    """The portfolio's filters from the query string (?stage=alpha&stage=beta&team=…&tag=…&q=…)."""
+    return search.PolicyFilters(
+        stages=search.parse_choices(request.args.getlist("stage"), PolicyStage),
+        team=request.args.get("team", "").strip(),
+        tag=request.args.get("tag", "").strip(),
+        text=search.clean_text(request.args.get("q")),
+    )
+
+
 @blueprint.get("/")
 def index() -> str:
-    """Every policy in the portfolio with its stage, team and number of pilots."""
-    summaries = list_policy_summaries(session=get_session())
-    return render_template("policies/index.html", summaries=summaries)
+    """Every policy in the portfolio, or those matching the filters, with stage, team and pilots."""
+    db_session = get_session()
+    filters = policy_filters()
+    choices = search.policy_choices(session=db_session)
+    return render_template(
+        "policies/index.html",
+        summaries=search.search_policies(session=db_session, filters=filters),
+        filters=filters,
+        choices=choices,
+        stage_items=enum_checkboxes(PolicyStage, filters.stages),
+        team_items=select_items(
+            ((team, team) for team in choices.teams), filters.team, any_text="All teams"
+        ),
+        tag_items=select_items(
+            ((tag, tag) for tag in choices.tags), filters.tag, any_text="All tags"
+        ),
+    )
 
 
 @blueprint.get(f"/policies/<{SLUG_ROUTE}:slug>")
