@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from tests.conftest import add_user, signed_in_client
 from tests.portfolio_helpers import table_dump
-from tests.web_helpers import error_summary
-from tracker.db import get_engine
+from tests.web_helpers import app_session, error_summary, write_rules
 from tracker.models import Arm, Engagement, Iteration, Pilot
 from tracker.models.enums import Role
 from tracker.services import iterations, plans
@@ -33,7 +32,6 @@ from tracker.services.actors import ROLE_RANK, Actor
 
 POLICY = "council-tax-text-reminders"
 PILOT = "council-tax-text-reminders-pilot"
-OPEN_WRITES = {"auth.sign_in", "auth.sign_out"}
 ROLES = [Role.VIEWER, Role.EDITOR, Role.ANALYST, Role.ADMIN]
 DATE = ["4", "3", "2026"]
 
@@ -54,7 +52,7 @@ class Submission:
 
 
 def _arm_id(app: Flask) -> dict[str, Any]:
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
+    with app_session(app) as session:
         arm = session.exec(
             select(Arm)
             .join(Iteration, Arm.iteration_id == Iteration.id)  # type: ignore[arg-type]
@@ -66,7 +64,7 @@ def _arm_id(app: Flask) -> dict[str, Any]:
 
 
 def _engagement_id(app: Flask) -> dict[str, Any]:
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
+    with app_session(app) as session:
         entry = session.exec(select(Engagement).order_by(Engagement.id)).first()  # type: ignore[arg-type]
         assert entry is not None
         return {"slug": POLICY, "entry_id": entry.id}
@@ -78,7 +76,7 @@ def _target_user(app: Flask) -> dict[str, Any]:
 
 def _draft_plan(app: Flask) -> None:
     """An amended, unlocked version 2 of the pilot's plan, for the edit and lock routes."""
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
+    with app_session(app) as session:
         latest = plans.list_plans(session=session, pilot_slug=PILOT)[-1]
         specs = plans.plan_metric_specs(session=session, plan=latest)
         plans.create_plan(
@@ -96,7 +94,7 @@ def _draft_plan(app: Flask) -> None:
 
 def _empty_iteration(app: Flask) -> None:
     """Iteration v4 with no arms yet, so a new arm's share fits."""
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
+    with app_session(app) as session:
         iterations.create_iteration(
             session=session,
             actor=Actor.system("role test"),
@@ -204,11 +202,7 @@ REFUSAL_ONLY = {"uploads.new", "uploads.columns", "uploads.confirm"}
 
 def write_routes(app: Flask) -> dict[str, str]:
     """Every endpoint that accepts POST, with its URL rule, except signing in and out."""
-    return {
-        rule.endpoint: rule.rule
-        for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or set()) and rule.endpoint not in OPEN_WRITES
-    }
+    return {rule.endpoint: rule.rule for rule in write_rules(app)}
 
 
 def required_role(app: Flask, endpoint: str) -> Role:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from tests import factories
+from tests.web_helpers import make_search_pilots, make_search_policies
 from tracker.models.enums import EvaluationType, IterationStatus, PilotStatus, PolicyStage
 from tracker.services import search
 from tracker.services.search import PilotFilters, PolicyFilters
@@ -16,41 +16,7 @@ from tracker.services.search import PilotFilters, PolicyFilters
 @pytest.fixture
 def portfolio(session: Session) -> Session:
     """Four policies whose texts differ only where the tests need them to."""
-    factories.make_policy(
-        session,
-        slug="school-meals",
-        title="Free school meals",
-        team="Education",
-        tags=["schools", "take_up", 'the "quoted" tag'],
-        problem_statement="Too few families claim: take-up is 60%.",
-    )
-    factories.make_policy(
-        session,
-        slug="bus-passes",
-        stage=PolicyStage.ALPHA,
-        title="Bus passes at 50% off",
-        team="Transport",
-        tags=["travel", "older people"],
-        problem_statement="Pensioners stay at home.",
-    )
-    factories.make_policy(
-        session,
-        slug="route-500",
-        stage=PolicyStage.ALPHA,
-        title="Route 500 buses",
-        team="Transport",
-        tags=["travel"],
-        problem_statement="Rural takeup of buses is low; see C:\\reports.",
-    )
-    factories.make_policy(
-        session,
-        slug="library-cards",
-        stage=PolicyStage.LIVE,
-        title="Library cards for schools",
-        team="Culture",
-        tags=[],
-        problem_statement="Children do not borrow books.",
-    )
+    make_search_policies(session)
     session.commit()
     return session
 
@@ -139,36 +105,9 @@ def test_query_values_are_parsed_and_unknown_ones_ignored() -> None:
 @pytest.fixture
 def pilots(portfolio: Session) -> Session:
     """Three pilots over two policies; one has two iterations."""
-    session = portfolio
-    factories.make_pilot(
-        session,
-        slug="letter-trial",
-        title="Letter trial",
-        place="Leeds",
-        status=PilotStatus.RUNNING,
-    )
-    factories.make_pilot(
-        session,
-        slug="meals-process",
-        title="How schools run sign-up",
-        evaluation_type=EvaluationType.PROCESS,
-        population="School office staff at 100% of schools",
-        status=PilotStatus.COMPLETE,
-    )
-    factories.make_pilot(
-        session,
-        policy_slug="bus-passes",
-        slug="bus-discount",
-        title="Discount trial",
-        place="Leeds_North",
-        status=PilotStatus.RUNNING,
-    )
-    factories.make_iteration(session, pilot_slug="letter-trial", number=1)
-    factories.make_iteration(
-        session, pilot_slug="letter-trial", number=2, status=IterationStatus.RUNNING
-    )
-    session.commit()
-    return session
+    make_search_pilots(portfolio)
+    portfolio.commit()
+    return portfolio
 
 
 def _pilots(session: Session, **filters: Any) -> list[str]:

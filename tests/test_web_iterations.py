@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,8 +12,18 @@ from sqlmodel import Session
 
 from tests import factories
 from tests.conftest import add_user, signed_in_client
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
+from tests.web_helpers import (
+    app_session,
+    assert_refused,
+    audit_total,
+    conflict_table,
+    csrf_token,
+    error_summary,
+    post_form,
+    seed,
+    signed_in_as,
+    text_of,
+)
 from tracker.models import Arm, Iteration
 from tracker.models.enums import Role
 from tracker.services import iterations
@@ -36,12 +44,6 @@ FULL_ITERATION = {
 }
 
 
-def seed(app: Flask, build: Callable[[Session], Any]) -> None:
-    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as session:
-        build(session)
-        session.commit()
-
-
 def pilot_with_v1(session: Session) -> None:
     """A pilot whose iteration 1 has a control arm and a treatment arm with a space in its name."""
     factories.make_policy(session)
@@ -51,17 +53,12 @@ def pilot_with_v1(session: Session) -> None:
 
 def stored(app: Flask, number: int = 1) -> tuple[Iteration, list[Arm], int]:
     """Iteration vN, its arms, and how many audit events exist."""
-    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as session:
+    with app_session(app) as session:
         iteration = iterations.get_iteration(
             session=session, pilot_slug="letter-trial", number=number
         )
         arms = iterations.list_arms(session=session, iteration=iteration)
         return iteration, arms, factories.audit_count(session)
-
-
-def audit_total(app: Flask) -> int:
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
-        return factories.audit_count(session)
 
 
 def control_box(page: str) -> str:
@@ -189,10 +186,9 @@ def test_two_editors_on_one_iteration_the_second_gets_a_conflict_and_the_first_i
     """The issue's acceptance test: two browsers edit the same iteration."""
     seed(app, pilot_with_v1)
     first = signed_in_client(app, role=Role.EDITOR)
-    second_user = add_user(app, role=Role.EDITOR, email="second.editor@example.gov.uk")
-    second = app.test_client()
-    with second.session_transaction() as flask_session:
-        flask_session["user_id"] = second_user.id
+    second = signed_in_as(
+        app, add_user(app, role=Role.EDITOR, email="second.editor@example.gov.uk")
+    )
 
     def opened(client: FlaskClient) -> dict[str, str]:
         page = client.get(EDIT).get_data(as_text=True)
@@ -351,11 +347,9 @@ def test_viewers_get_403_on_every_iteration_route_and_nothing_changes(
     seed(app, pilot_with_v1)
     iteration, arms, before = stored(app)
     token = csrf_token(client, PILOT)  # the sign-out form's token
-    paths = [NEW, EDIT, NEW_ARM, arm_path(arms[0])]
-    for path in paths:
-        assert client.get(path).status_code == 403
-        data = {**FULL_ITERATION, "name": "Viewer arm", "allocation": "1", "version": "1"}
-        assert client.post(path, data={**data, "csrf_token": token}).status_code == 403
+    data = {**FULL_ITERATION, "name": "Viewer arm", "allocation": "1", "version": "1"}
+    for path in [NEW, EDIT, NEW_ARM, arm_path(arms[0])]:
+        assert_refused(client, path, data, token)
     after, arms_after, count = stored(app)
     assert (after.version, count) == (iteration.version, before)
     assert [arm.version for arm in arms_after] == [arm.version for arm in arms]

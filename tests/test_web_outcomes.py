@@ -19,8 +19,14 @@ from tests.factories import (
     make_metric,
     make_trial,
 )
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
+from tests.web_helpers import (
+    app_session,
+    conflict_table,
+    csrf_token,
+    error_summary,
+    post_form,
+    text_of,
+)
 from tracker.models.enums import MetricKind, ResultSource, Role
 from tracker.services import datasets, iterations, results
 
@@ -36,17 +42,13 @@ DECISION_FORM = {
 }
 
 
-def _db(app: Flask) -> Session:
-    return Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False)
-
-
 @pytest.fixture
 def trial(app: Flask) -> dict[str, int]:
     """take-up (binary), days-to-claim (continuous), visits (count); v1 with control + new letter.
 
     Returns the arms' ids by name: the boxes are named after them.
     """
-    with _db(app) as db_session:
+    with app_session(app) as db_session:
         make_trial(db_session)
         make_metric(db_session, key="visits", kind=MetricKind.COUNT, unit="visits")
         iteration = iterations.get_iteration(
@@ -59,7 +61,7 @@ def trial(app: Flask) -> dict[str, int]:
 
 def _state(app: Flask) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
     """Every result, the decision and the audit count: what "nothing changed" compares."""
-    with _db(app) as db_session:
+    with app_session(app) as db_session:
         iteration = iterations.get_iteration(
             session=db_session, pilot_slug="letter-trial", number=1
         )
@@ -81,7 +83,7 @@ def _decision(app: Flask) -> tuple[Any, ...]:
 
 def _saved(app: Flask, metric: str) -> dict[int, dict[str, Any]]:
     """The results on one metric by arm id, as the services read them back."""
-    with _db(app) as db_session:
+    with app_session(app) as db_session:
         iteration = iterations.get_iteration(
             session=db_session, pilot_slug="letter-trial", number=1
         )
@@ -115,6 +117,19 @@ def _boxes(arms: dict[str, int], **by_arm: dict[str, str]) -> dict[str, str]:
         for name, values in by_arm.items()
         for box, value in values.items()
     }
+
+
+def _enter(
+    app: Flask, trial: dict[str, int], metric: str, control: dict[str, str], letter: dict[str, str]
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """An analyst saves one metric's boxes for both arms: the results saved, by arm name, and the
+    form as it opens again."""
+    analyst = _analyst(app)
+    form = _boxes(trial, control=control, **{"new letter": letter})
+    assert post_form(analyst, f"{RESULTS}/{metric}", form).status_code == 302
+    saved = _saved(app, metric)
+    by_name = {name: saved[arm_id] for name, arm_id in trial.items()}
+    return by_name, analyst.get(f"{RESULTS}/{metric}").get_data(as_text=True)
 
 
 # --- entering results ----------------------------------------------------------------------------
@@ -155,20 +170,13 @@ def test_binary_results_round_trip(app: Flask, trial: dict[str, int]) -> None:
 
 
 def test_continuous_results_round_trip_from_mean_or_sums(app: Flask, trial: dict[str, int]) -> None:
-    analyst = _analyst(app)
-    form = _boxes(
-        trial,
-        control={"n": "40", "mean": "12.345", "sd": "0.1"},
-        **{"new letter": {"n": "4", "sum": "10", "sum_of_squares": "30"}},
-    )
-    assert post_form(analyst, f"{RESULTS}/days-to-claim", form).status_code == 302
-
-    saved = _saved(app, "days-to-claim")
-    control, letter = saved[trial["control"]], saved[trial["new letter"]]
+    from_mean = {"n": "40", "mean": "12.345", "sd": "0.1"}
+    from_sums = {"n": "4", "sum": "10", "sum_of_squares": "30"}
+    saved, page = _enter(app, trial, "days-to-claim", from_mean, from_sums)
+    control, letter = saved["control"], saved["new letter"]
     assert (control["n"], control["mean"], control["sd"]) == (40, 12.345, 0.1)
     assert (letter["n"], letter["mean"]) == (4, 2.5)
     assert letter["sd"] == pytest.approx((5 / 3) ** 0.5)
-    page = analyst.get(f"{RESULTS}/days-to-claim").get_data(as_text=True)
     assert _value(page, f"arm{trial['control']}_mean") == "12.345"
     assert _value(page, f"arm{trial['control']}_sd") == "0.1"
     assert _value(page, f"arm{trial['new letter']}_mean") == "2.5"
@@ -176,16 +184,10 @@ def test_continuous_results_round_trip_from_mean_or_sums(app: Flask, trial: dict
 
 
 def test_count_results_round_trip(app: Flask, trial: dict[str, int]) -> None:
-    analyst = _analyst(app)
-    form = _boxes(
-        trial,
-        control={"n": "500", "total": "42", "exposure": "480.5"},
-        **{"new letter": {"n": "510", "total": "0", "exposure": "499"}},
-    )
-    assert post_form(analyst, f"{RESULTS}/visits", form).status_code == 302
-
-    saved = _saved(app, "visits")
-    assert [saved[trial[arm]][name] for arm in trial for name in ("n", "total", "exposure")] == [
+    control = {"n": "500", "total": "42", "exposure": "480.5"}
+    letter = {"n": "510", "total": "0", "exposure": "499"}
+    saved, page = _enter(app, trial, "visits", control, letter)
+    assert [saved[arm][name] for arm in trial for name in ("n", "total", "exposure")] == [
         500,
         42.0,
         480.5,
@@ -193,7 +195,6 @@ def test_count_results_round_trip(app: Flask, trial: dict[str, int]) -> None:
         0.0,
         499.0,
     ]
-    page = analyst.get(f"{RESULTS}/visits").get_data(as_text=True)
     assert _value(page, f"arm{trial['control']}_exposure") == "480.5"
     assert _value(page, f"arm{trial['new letter']}_total") == "0"
 
@@ -285,7 +286,7 @@ def test_one_bad_arm_saves_nothing_and_says_where(
 def test_a_stale_arm_gets_the_conflict_panel(app: Flask, trial: dict[str, int]) -> None:
     analyst = _analyst(app)
     post_form(analyst, f"{RESULTS}/take-up", _boxes(trial, control={"n": "10", "successes": "3"}))
-    with _db(app) as db_session:
+    with app_session(app) as db_session:
         results.record_result(
             session=db_session,
             actor=ANALYST,
@@ -321,7 +322,7 @@ def test_a_stale_arm_gets_the_conflict_panel(app: Flask, trial: dict[str, int]) 
 def test_results_from_a_dataset_are_flagged_and_kept_unless_changed(
     app: Flask, trial: dict[str, int]
 ) -> None:
-    with _db(app) as db_session:
+    with app_session(app) as db_session:
         datasets.store_dataset(
             session=db_session,
             actor=ANALYST,
@@ -501,7 +502,7 @@ def test_services_refuse_an_editor_even_past_the_page(app: Flask, trial: dict[st
     """The route's role and the service's agree: an editor cannot write a result at all."""
     from tracker.services.errors import NotAllowed
 
-    with _db(app) as db_session, pytest.raises(NotAllowed):
+    with app_session(app) as db_session, pytest.raises(NotAllowed):
         results.record_result(
             session=db_session,
             actor=EDITOR,

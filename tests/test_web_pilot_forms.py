@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,8 +11,17 @@ from sqlmodel import Session
 
 from tests import factories
 from tests.conftest import signed_in_client
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
+from tests.web_helpers import (
+    app_session,
+    assert_refused,
+    audit_total,
+    conflict_table,
+    csrf_token,
+    error_summary,
+    post_form,
+    seed,
+    text_of,
+)
 from tracker.models import Pilot
 from tracker.models.enums import Role
 from tracker.services import pilots
@@ -41,13 +48,6 @@ FULL_FORM = {
 }
 
 
-def seed(app: Flask, build: Callable[[Session], Any]) -> None:
-    """Records made through the services, committed to the app's database."""
-    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as session:
-        build(session)
-        session.commit()
-
-
 def policy_with_hypotheses(session: Session) -> None:
     factories.make_policy(session)
     factories.make_hypothesis(session, key="letters-work")
@@ -61,15 +61,10 @@ def with_pilot(session: Session) -> None:
 
 def read_pilot(app: Flask, slug: str = "letter-trial") -> tuple[Pilot, list[str], int]:
     """The stored pilot, the keys of its hypotheses, and how many audit events exist."""
-    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as session:
+    with app_session(app) as session:
         pilot = pilots.get_pilot(session=session, slug=slug)
         keys = pilots.hypothesis_keys_of(session=session, pilot=pilot)
         return pilot, keys, factories.audit_count(session)
-
-
-def audit_total(app: Flask) -> int:
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
-        return factories.audit_count(session)
 
 
 @pytest.fixture
@@ -251,10 +246,12 @@ def test_viewers_get_403_on_every_pilot_route_and_nothing_changes(
     seed(app, with_pilot)
     before = read_pilot(app)
     token = csrf_token(client, "/pilots/letter-trial")  # the sign-out form's token
-    for path in (NEW, EDIT, "/pilots/letter-trial/set-up"):
-        assert client.get(path).status_code == 403
-        data = {**FULL_FORM, "slug": "viewer-pilot", "version": "1", "csrf_token": token}
-        assert client.post(path, data=data).status_code in (403, 405)
+    data = {**FULL_FORM, "slug": "viewer-pilot", "version": "1"}
+    for path in (NEW, EDIT):
+        assert_refused(client, path, data, token)
+    set_up = "/pilots/letter-trial/set-up"  # a page without a form of its own
+    assert client.get(set_up).status_code == 403
+    assert client.post(set_up, data={**data, "csrf_token": token}).status_code in (403, 405)
     after = read_pilot(app)
     assert (after[0].version, after[1], after[2]) == (before[0].version, before[1], before[2])
     assert client.get("/pilots/viewer-pilot").status_code == 404
@@ -269,6 +266,16 @@ def test_the_pilot_page_links_editors_to_the_forms_and_set_up(
         assert f'href="{href}"' in page
     viewer_page = client.get("/pilots/letter-trial").get_data(as_text=True)
     assert 'id="pilot-actions"' not in viewer_page and "/set-up" not in viewer_page
+
+
+def test_the_policy_page_links_editors_to_a_new_pilot(
+    app: Flask, editor: FlaskClient, client: FlaskClient
+) -> None:
+    seed(app, lambda session: factories.make_policy(session))
+    assert f'href="{NEW}">Add a pilot</a>' in editor.get("/policies/school-meals").get_data(
+        as_text=True
+    )
+    assert NEW not in client.get("/policies/school-meals").get_data(as_text=True)
 
 
 def test_set_up_task_list_shows_each_status_and_links(app: Flask, editor: FlaskClient) -> None:

@@ -10,13 +10,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, col, select
 
 from tests.conftest import signed_in_client
-from tests.factories import ANALYST, audit_count, make_metric, make_plan, make_trial
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
-from tracker.models import AnalysisPlan, PlanMetric
+from tests.factories import ANALYST, make_metric, make_plan, make_trial
+from tests.web_helpers import (
+    app_session,
+    assert_refused,
+    conflict_table,
+    csrf_token,
+    db_snapshot,
+    error_summary,
+    post_form,
+    text_of,
+)
+from tracker.models import AnalysisPlan
 from tracker.models.enums import MetricKind, MetricRole, Role
 from tracker.services import comparisons, plans
 from tracker.web.plans import PLAN_TESTS
@@ -41,14 +48,10 @@ FULL_PLAN = {
 }
 
 
-def db(app: Flask) -> Session:
-    return Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False)
-
-
 @pytest.fixture
 def trial(app: Flask) -> Flask:
     """A policy with a binary, a continuous and a count metric, and a pilot with no plan."""
-    with db(app) as session:
+    with app_session(app) as session:
         make_trial(session)
         make_metric(session, key="complaints", kind=MetricKind.COUNT)
         session.commit()
@@ -60,22 +63,8 @@ def analyst(trial: Flask) -> FlaskClient:
     return signed_in_client(trial, role=Role.ANALYST)
 
 
-def state(app: Flask) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
-    """Every plan version, every plan metric and the audit count: 'nothing changed' compares."""
-    with db(app) as session:
-        versions = [
-            (p.plan_version, p.version, p.estimand, p.alpha, p.locked_at, p.lock_hash)
-            for p in session.exec(select(AnalysisPlan).order_by(col(AnalysisPlan.id)))
-        ]
-        links = [
-            (m.plan_id, m.metric_id, m.role, m.test)
-            for m in session.exec(select(PlanMetric).order_by(col(PlanMetric.plan_id)))
-        ]
-        return versions, links, audit_count(session)
-
-
 def saved_plan(app: Flask, version: int = 1) -> tuple[AnalysisPlan, dict[str, tuple[str, str]]]:
-    with db(app) as session:
+    with app_session(app) as session:
         plan = plans.get_plan(session=session, pilot_slug="letter-trial", version=version)
         specs = plans.plan_metric_specs(session=session, plan=plan)
         return plan, {spec.metric: (spec.role.value, spec.test) for spec in specs}
@@ -169,19 +158,19 @@ def test_a_new_plan_starts_from_defaults_and_leaves_metrics_out(analyst: FlaskCl
 def test_an_invalid_alpha_is_refused_on_its_field(
     analyst: FlaskClient, trial: Flask, alpha: str, message: str
 ) -> None:
-    before = state(trial)
+    before = db_snapshot(trial)
     response = post_form(analyst, f"{BASE}/new", {**FULL_PLAN, "alpha": alpha})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert error_summary(page) == [(message, "#alpha")]
     assert 'id="alpha"' in page and "<title>Error:" in page
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_a_test_not_valid_for_the_metric_kind_is_refused(
     analyst: FlaskClient, trial: Flask
 ) -> None:
-    before = state(trial)
+    before = db_snapshot(trial)
     data = {**FULL_PLAN, "metric-days-to-claim-test": "fisher_exact", "mde": "lots"}
     page = post_form(analyst, f"{BASE}/new", data).get_data(as_text=True)
     assert error_summary(page) == [
@@ -192,7 +181,7 @@ def test_a_test_not_valid_for_the_metric_kind_is_refused(
         ("Minimum detectable effect must be a number, like 0.03", "#mde"),
     ]
     assert 'id="metric-days-to-claim-test"' in page
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_the_offered_tests_are_the_ones_the_analysis_acts_on() -> None:
@@ -225,7 +214,7 @@ def test_locking_shows_the_sha256_of_the_canonical_form(analyst: FlaskClient, tr
     promised, page = locked_page(analyst)
 
     plan, _ = saved_plan(trial)
-    with db(trial) as session:
+    with app_session(trial) as session:
         expected = plans.plan_hash(session=session, pilot_slug="letter-trial", plan=plan)
     shown = re.search(r'id="plan-sha256">([0-9a-f]{64})<', page)
     assert shown and shown.group(1) == expected == plan.lock_hash == promised
@@ -248,19 +237,19 @@ def test_a_plan_without_a_primary_metric_cannot_be_locked(
     post_form(analyst, f"{BASE}/new", {**FULL_PLAN, "metric-take-up-role": "secondary"})
     page = analyst.get(f"{BASE}/1/lock").get_data(as_text=True)
     assert error_summary(page) == [("Name a primary metric before locking the plan", "#edit-plan")]
-    before = state(trial)
+    before = db_snapshot(trial)
     token = csrf_token(analyst, f"{BASE}/new")
     page = analyst.post(f"{BASE}/1/lock", data={"csrf_token": token, "version": "2"}).get_data(
         as_text=True
     )
     assert "Name a primary metric" in page
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_a_locked_plan_cannot_be_edited(analyst: FlaskClient, trial: Flask) -> None:
     post_form(analyst, f"{BASE}/new", FULL_PLAN)
     locked_page(analyst)
-    before = state(trial)
+    before = db_snapshot(trial)
 
     page = analyst.get(f"{BASE}/1/edit")
     assert page.status_code == 200
@@ -274,14 +263,14 @@ def test_a_locked_plan_cannot_be_edited(analyst: FlaskClient, trial: Flask) -> N
     assert "cannot be edited" in refused.get_data(as_text=True)
     again = analyst.post(f"{BASE}/1/lock", data={"csrf_token": token, "version": "9"})
     assert "already locked" in again.get_data(as_text=True)
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_a_plan_locked_while_being_edited_is_explained(analyst: FlaskClient, trial: Flask) -> None:
     post_form(analyst, f"{BASE}/new", FULL_PLAN)
     form = analyst.get(f"{BASE}/1/edit").get_data(as_text=True)
     data = {**form_values(form), "version": _version(form), "estimand": "changed"}
-    with db(trial) as session:
+    with app_session(trial) as session:
         plans.lock_plan(
             session=session,
             actor=ANALYST,
@@ -290,12 +279,12 @@ def test_a_plan_locked_while_being_edited_is_explained(analyst: FlaskClient, tri
             expected_version=None,
         )
         session.commit()
-    before = state(trial)
+    before = db_snapshot(trial)
     # The page has no form now: post with a token from a page that has one.
     data["csrf_token"] = csrf_token(analyst, f"{BASE}/new")
     response = analyst.post(f"{BASE}/1/edit", data=data)
     assert response.status_code == 409
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_an_amendment_needs_a_reason_and_starts_from_the_locked_version(
@@ -311,12 +300,12 @@ def test_an_amendment_needs_a_reason_and_starts_from_the_locked_version(
         assert shown[name] == value, name
     assert shown["amendment_reason"] == ""
 
-    before = state(trial)
+    before = db_snapshot(trial)
     page = post_form(analyst, f"{BASE}/new", {**FULL_PLAN, "amendment_reason": "  "})
     assert error_summary(page.get_data(as_text=True)) == [
         ("Enter the reason for amending the plan", "#amendment_reason")
     ]
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
     response = post_form(
         analyst,
@@ -337,10 +326,10 @@ def test_an_amendment_needs_a_reason_and_starts_from_the_locked_version(
     edit = form_values(analyst.get(f"{BASE}/2/edit").get_data(as_text=True))
     assert edit["amendment_reason"] == "The letter changed."
     # While version 2 is a draft, writing version 3 is refused with a way to the draft.
-    before = state(trial)
+    before = db_snapshot(trial)
     refused = post_form(analyst, f"{BASE}/new", {**shown, "amendment_reason": "again"})
     assert refused.status_code == 409 and f"{BASE}/2/edit" in refused.get_data(as_text=True)
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_a_stale_edit_gets_the_conflict_panel_and_keeps_the_first_save(
@@ -386,18 +375,17 @@ def test_the_pilot_page_links_to_every_version_and_the_analyst_actions(
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
 def test_viewers_and_editors_may_not_write_plans(trial: Flask, role: Role) -> None:
-    with db(trial) as session:
+    with app_session(trial) as session:
         make_plan(session, metrics=[("take-up", MetricRole.PRIMARY)])
         session.commit()
     client = signed_in_client(trial, role=role)
     token = csrf_token(client, "/pilots/letter-trial")
-    before = state(trial)
+    before = db_snapshot(trial)
+    data = {**FULL_PLAN, "version": "1", "amendment_reason": "x"}
     for path in (f"{BASE}/new", f"{BASE}/1/edit", f"{BASE}/1/lock"):
-        assert client.get(path).status_code == 403, path
-        data = {**FULL_PLAN, "version": "1", "amendment_reason": "x", "csrf_token": token}
-        assert client.post(path, data=data).status_code == 403, path
+        assert_refused(client, path, data, token)
     assert client.get(f"{BASE}/1").status_code == 200
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_signed_out_writes_go_to_sign_in(trial: Flask) -> None:
@@ -418,7 +406,7 @@ def test_a_plan_changed_after_the_lock_page_opened_is_not_locked(
 ) -> None:
     post_form(analyst, f"{BASE}/new", FULL_PLAN)
     confirm = analyst.get(f"{BASE}/1/lock").get_data(as_text=True)
-    with db(trial) as session:
+    with app_session(trial) as session:
         plans.update_plan(
             session=session,
             actor=ANALYST,
@@ -428,7 +416,7 @@ def test_a_plan_changed_after_the_lock_page_opened_is_not_locked(
             expected_version=None,
         )
         session.commit()
-    before = state(trial)
+    before = db_snapshot(trial)
     page = post_form(analyst, f"{BASE}/1/lock", {"version": _version(confirm)})
     text = page.get_data(as_text=True)
     assert error_summary(text) == [
@@ -439,16 +427,16 @@ def test_a_plan_changed_after_the_lock_page_opened_is_not_locked(
         )
     ]
     plan, _ = saved_plan(trial)
-    with db(trial) as session:
+    with app_session(trial) as session:
         new_hash = plans.plan_hash(session=session, pilot_slug="letter-trial", plan=plan)
     assert new_hash in text and _version(text) == str(plan.version)
-    assert state(trial) == before
+    assert db_snapshot(trial) == before
 
 
 def test_a_test_recorded_before_the_list_is_kept_until_changed(
     analyst: FlaskClient, trial: Flask
 ) -> None:
-    with db(trial) as session:
+    with app_session(trial) as session:
         plans.create_plan(
             session=session,
             actor=ANALYST,
@@ -473,7 +461,7 @@ def test_a_test_recorded_before_the_list_is_kept_until_changed(
         "take-up": ("primary", "two_proportion_z"),
         "days-to-claim": ("secondary", "welch_t"),
     }
-    before = state(trial)
+    before = db_snapshot(trial)
     form = analyst.get(f"{BASE}/1/edit").get_data(as_text=True)
     bad = {**form_values(form), "version": _version(form), "metric-take-up-test": "t_test"}
     page = post_form(analyst, f"{BASE}/1/edit", bad).get_data(as_text=True)
@@ -483,4 +471,4 @@ def test_a_test_recorded_before_the_list_is_kept_until_changed(
             "#metric-take-up-test",
         )
     ]
-    assert state(trial) == before
+    assert db_snapshot(trial) == before

@@ -9,13 +9,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, func, select
 from werkzeug.datastructures import MultiDict
 
 from tests import factories
 from tests.conftest import signed_in_client
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
+from tests.web_helpers import (
+    app_session,
+    conflict_table,
+    csrf_token,
+    error_summary,
+    post_form,
+    row_counts,
+    text_of,
+)
 from tracker.models import AuditEvent, Policy, StageDecision
 from tracker.models.enums import PolicyStage, Role
 from tracker.services import policies
@@ -42,29 +48,21 @@ NEW_POLICY: dict[str, Any] = {
 }
 
 
-def _session(app: Flask) -> Session:
-    return Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False)
-
-
 def _counts(app: Flask) -> tuple[int, int, int]:
     """Policies, stage decisions and audit events: what "nothing was written" compares."""
-    with _session(app) as db:
-        policies_, decisions, events = (
-            db.exec(select(func.count()).select_from(model)).one()
-            for model in (Policy, StageDecision, AuditEvent)
-        )
-        return policies_, decisions, events
+    policies_, decisions, events = row_counts(app, Policy, StageDecision, AuditEvent)
+    return policies_, decisions, events
 
 
 def _policy(app: Flask, slug: str = "free-school-meals") -> tuple[Policy, list[StageDecision]]:
-    with _session(app) as db:
+    with app_session(app) as db:
         return policies.get_policy(session=db, slug=slug), policies.stage_history(
             session=db, slug=slug
         )
 
 
 def _make_policy(app: Flask, **fields: Any) -> Policy:
-    with _session(app) as db:
+    with app_session(app) as db:
         policy = factories.make_policy(db, **fields)
         db.commit()
         return policy
@@ -255,7 +253,7 @@ def test_edit_errors_link_to_fields_and_change_nothing(app: Flask) -> None:
 def test_a_stale_edit_shows_both_versions_and_keeps_the_first_save(app: Flask) -> None:
     _make_policy(app)
     first = signed_in_client(app, role=Role.EDITOR)
-    with _session(app) as db:
+    with app_session(app) as db:
         policies.update_policy(
             session=db,
             actor=factories.EDITOR,
@@ -394,7 +392,7 @@ def test_a_stale_stage_decision_shows_the_conflict_and_keeps_the_other(
 ) -> None:
     _make_policy(app)
     editor = signed_in_client(app, role=Role.EDITOR)
-    with _session(app) as db:
+    with app_session(app) as db:
         policies.decide_stage(
             session=db,
             actor=factories.EDITOR,

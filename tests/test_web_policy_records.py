@@ -9,37 +9,38 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, col, select
+from sqlmodel import select
 
 from tests import factories
 from tests.conftest import add_user, signed_in_client
-from tests.web_helpers import conflict_table, csrf_token, error_summary, post_form, text_of
-from tracker.db import get_engine
-from tracker.models import AuditEvent, Engagement, Hypothesis, Metric, UserNeed
+from tests.web_helpers import (
+    app_session,
+    assert_refused,
+    conflict_table,
+    csrf_token,
+    db_snapshot,
+    error_summary,
+    post_form,
+    signed_in_as,
+    text_of,
+)
+from tracker.models import Engagement, Metric
 from tracker.models.enums import Role
 from tracker.services import hypotheses, iterations, metrics, user_needs
 
 POLICY = "/policies/school-meals"
 
 
-@contextmanager
-def database(app: Flask) -> Iterator[Session]:
-    with Session(get_engine(app.config["DATABASE_URL"]), expire_on_commit=False) as db_session:
-        yield db_session
-
-
 @pytest.fixture
 def policy_app(app: Flask) -> Flask:
     """A policy with two metrics, a pilot with two iterations, and one of each record."""
-    with database(app) as db_session:
+    with app_session(app) as db_session:
         factories.make_policy(db_session)
         factories.make_metric(db_session, key="take-up")
         factories.make_metric(db_session, key="days-to-claim", kind="continuous")
@@ -54,24 +55,9 @@ def policy_app(app: Flask) -> Flask:
 
 
 def engagement_id(app: Flask, key: str = "parent-workshop") -> int:
-    with database(app) as db_session:
+    with app_session(app) as db_session:
         entry = db_session.exec(select(Engagement).where(Engagement.key == key)).one()
         return int(entry.id or 0)
-
-
-def state(app: Flask) -> tuple[int, list[tuple[Any, ...]]]:
-    """Every record these forms write, with its version, and the size of the audit trail."""
-    with database(app) as db_session:
-        rows: list[tuple[Any, ...]] = []
-        for model in (UserNeed, Hypothesis, Metric, Engagement):
-            for record in db_session.exec(select(model).order_by(col(model.id))):
-                rows.append((model.__name__, record.model_dump(exclude={"updated_at"})))
-        links = [
-            (need.key, user_needs.metric_keys_of(session=db_session, need=need))
-            for need in db_session.exec(select(UserNeed))
-        ]
-        events = len(db_session.exec(select(AuditEvent)).all())
-    return events, [*rows, ("links", links)]
 
 
 def field_value(page: str, name: str) -> str:
@@ -116,7 +102,7 @@ def test_user_need_fields_and_metric_links_round_trip(policy_app: Flask) -> None
     response = post_form(editor, f"{POLICY}/user-needs/new", NEED)
     assert response.status_code == 303
     assert response.location == f"{POLICY}#user-needs"
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         need = user_needs.get_user_need(
             session=db_session, policy_slug="school-meals", key="apply-online"
         )
@@ -169,7 +155,7 @@ def test_hypothesis_fields_round_trip(policy_app: Flask) -> None:
     assert "We believe that …" in page and "Not decided yet" in page
     response = post_form(editor, f"{POLICY}/hypotheses/new", HYPOTHESIS)
     assert response.status_code == 303 and response.location == f"{POLICY}#hypotheses"
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         stored = hypotheses.get_hypothesis(
             session=db_session, policy_slug="school-meals", key="qr-code"
         )
@@ -202,7 +188,7 @@ def test_hypothesis_fields_round_trip(policy_app: Flask) -> None:
         assert field_value(page, name) == changed[name]
     assert checked(page, "measured_by") == [""]
     assert checked(page, "status") == ["refuted"]
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         assert (
             hypotheses.get_hypothesis(
                 session=db_session, policy_slug="school-meals", key="qr-code"
@@ -226,7 +212,7 @@ def test_metric_fields_round_trip_and_kind_is_fixed(policy_app: Flask) -> None:
     analyst = signed_in_client(policy_app, role=Role.ANALYST)
     response = post_form(analyst, f"{POLICY}/metrics/new", METRIC)
     assert response.status_code == 303 and response.location == f"{POLICY}#metrics"
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         stored = metrics.get_metric(
             session=db_session, policy_slug="school-meals", key="claims-per-school"
         )
@@ -259,7 +245,7 @@ def test_metric_fields_round_trip_and_kind_is_fixed(policy_app: Flask) -> None:
     for name in ("name", "unit", "minimum_important_difference", "description"):
         assert field_value(page, name) == changed[name]
     assert checked(page, "direction") == ["increase"]
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         stored = metrics.get_metric(
             session=db_session, policy_slug="school-meals", key="claims-per-school"
         )
@@ -285,7 +271,7 @@ def test_engagement_fields_round_trip(policy_app: Flask) -> None:
     response = post_form(editor, f"{POLICY}/engagement/new", ENGAGEMENT)
     assert response.status_code == 303 and response.location == f"{POLICY}#engagement"
     entry_id = engagement_id(policy_app, "head-teachers")
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         entry = db_session.get(Engagement, entry_id)
         assert entry is not None
         v2 = iterations.get_iteration(session=db_session, pilot_slug="letter-trial", number=2)
@@ -331,7 +317,7 @@ def test_engagement_fields_round_trip(policy_app: Flask) -> None:
     for name in ("participants", "what_we_heard", "what_changed"):
         assert field_value(page, name) == changed[name]
     assert checked(page, "iteration") == [""]
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         entry = db_session.get(Engagement, entry_id)
         assert entry is not None and entry.iteration_id is None and entry.participants is None
 
@@ -397,7 +383,7 @@ def test_mistakes_are_named_on_their_fields_and_nothing_is_saved(
     policy_app: Flask, path: str, form: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     analyst = signed_in_client(policy_app, role=Role.ANALYST)
-    before = state(policy_app)
+    before = db_snapshot(policy_app)
     response = post_form(analyst, f"{POLICY}/{path}", form)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -405,17 +391,17 @@ def test_mistakes_are_named_on_their_fields_and_nothing_is_saved(
     assert "<title>Error: " in page
     for message, href in expected:
         assert f'id="{href[1:].split("-")[0]}-error"' in page, message
-    assert state(policy_app) == before
+    assert db_snapshot(policy_app) == before
 
 
 def test_an_engagement_date_that_does_not_exist(policy_app: Flask) -> None:
     editor = signed_in_client(policy_app, role=Role.EDITOR)
-    before = state(policy_app)
+    before = db_snapshot(policy_app)
     page = post_form(
         editor, f"{POLICY}/engagement/new", {**ENGAGEMENT, "held_on": ["30", "2", "2025"]}
     ).get_data(as_text=True)
     assert error_summary(page) == [("Date of the engagement must be a real date", "#held_on-day")]
-    assert state(policy_app) == before
+    assert db_snapshot(policy_app) == before
 
 
 DUPLICATES = [
@@ -431,12 +417,12 @@ def test_a_key_already_used_is_named_on_the_key_field(
     policy_app: Flask, path: str, form: dict[str, Any], noun: str
 ) -> None:
     analyst = signed_in_client(policy_app, role=Role.ANALYST)
-    before = state(policy_app)
+    before = db_snapshot(policy_app)
     page = post_form(analyst, f"{POLICY}/{path}", {**form}).get_data(as_text=True)
     key = form["key"]
     assert error_summary(page) == [(f"A {noun} with the key '{key}' already exists here", "#key")]
     assert field_value(page, "key") == key
-    assert state(policy_app) == before
+    assert db_snapshot(policy_app) == before
 
 
 # Stale forms -------------------------------------------------------------------------------------
@@ -493,7 +479,7 @@ def test_a_stale_edit_shows_both_versions_and_keeps_the_first_save(
     bob_token = csrf_token(bob, url)
     opened_at = field_value(bob.get(url).get_data(as_text=True), "version")
     assert post_form(alice, url, {**first, "version": opened_at}).status_code == 303
-    kept = state(policy_app)
+    kept = db_snapshot(policy_app)
 
     response = bob.post(url, data={**second, "version": opened_at, "csrf_token": bob_token})
     assert response.status_code == 200
@@ -504,7 +490,7 @@ def test_a_stale_edit_shows_both_versions_and_keeps_the_first_save(
     table = conflict_table(page)
     for label, versions in rows.items():
         assert table[label] == versions
-    assert state(policy_app) == kept
+    assert db_snapshot(policy_app) == kept
     # Bob has now seen the saved version: saving his again replaces it.
     now = field_value(page, "version")
     assert now == str(int(opened_at) + 1)
@@ -515,11 +501,7 @@ def test_a_stale_edit_shows_both_versions_and_keeps_the_first_save(
 
 def app_client(app: Flask, email: str) -> FlaskClient:
     """A second analyst, signed in on their own client."""
-    user = add_user(app, role=Role.ANALYST, email=email)
-    client = app.test_client()
-    with client.session_transaction() as flask_session:
-        flask_session["user_id"] = user.id
-    return client
+    return signed_in_as(app, add_user(app, role=Role.ANALYST, email=email))
 
 
 # Roles -------------------------------------------------------------------------------------------
@@ -544,17 +526,15 @@ def routes(app: Flask) -> list[tuple[str, dict[str, Any], Role]]:
 def test_roles_below_the_writer_get_403_and_change_nothing(policy_app: Flask, role: Role) -> None:
     user = signed_in_client(policy_app, role=role)
     token = csrf_token(user, POLICY)
-    before = state(policy_app)
+    before = db_snapshot(policy_app)
     refused = 0
     for path, form, least in routes(policy_app):
         if role == least:
             continue
-        url = f"{POLICY}/{path}"
-        assert user.get(url).status_code == 403, url
-        assert user.post(url, data={**form, "csrf_token": token}).status_code == 403, url
+        assert_refused(user, f"{POLICY}/{path}", form, token)
         refused += 1
     assert refused == (8 if role is Role.VIEWER else 2)
-    assert state(policy_app) == before
+    assert db_snapshot(policy_app) == before
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.ANALYST])
@@ -594,7 +574,7 @@ def test_edit_links_show_only_to_those_who_may_use_them(policy_app: Flask) -> No
 
 def test_unknown_records_are_not_found(policy_app: Flask) -> None:
     analyst = signed_in_client(policy_app, role=Role.ANALYST)
-    with database(policy_app) as db_session:
+    with app_session(policy_app) as db_session:
         factories.make_policy(db_session, slug="other-policy")
         other = factories.make_engagement(db_session, policy_slug="other-policy", key="elsewhere")
         db_session.commit()

@@ -7,12 +7,10 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session
 
-from tests import factories
 from tests.conftest import signed_in_client
-from tracker.db import get_engine
-from tracker.models.enums import EvaluationType, PilotStatus, PolicyStage
+from tests.web_helpers import make_search_pilots, make_search_policies, seed
+from tracker.models.enums import PolicyStage
 
 POLICY_LINK = re.compile(r'<a class="govuk-link" href="/policies/([a-z0-9-]+)">')
 PILOT_LINK = re.compile(r'<a class="govuk-link" href="/pilots/([a-z0-9-]+)">')
@@ -20,46 +18,9 @@ PILOT_LINK = re.compile(r'<a class="govuk-link" href="/pilots/([a-z0-9-]+)">')
 
 @pytest.fixture
 def viewer(app: Flask) -> FlaskClient:
-    """A viewer on a small portfolio: three policies, three pilots."""
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
-        factories.make_policy(
-            session, slug="school-meals", title="Free school meals", tags=["schools"]
-        )
-        factories.make_policy(
-            session,
-            slug="bus-passes",
-            stage=PolicyStage.ALPHA,
-            title="Bus passes at 50% off",
-            team="Transport",
-            tags=["travel"],
-        )
-        factories.make_policy(
-            session,
-            slug="route-500",
-            stage=PolicyStage.ALPHA,
-            title="Route 500 buses",
-            team="Transport",
-            tags=["travel", "schools"],
-        )
-        factories.make_pilot(session, slug="letter-trial", title="Letter trial", place="Leeds")
-        factories.make_pilot(
-            session,
-            slug="sign-up-study",
-            title="Sign-up study",
-            status=PilotStatus.COMPLETE,
-            evaluation_type=EvaluationType.PROCESS,
-        )
-        factories.make_pilot(
-            session,
-            policy_slug="bus-passes",
-            slug="bus-discount",
-            title="Discount trial",
-            place="Leeds",
-            status=PilotStatus.RUNNING,
-        )
-        factories.make_iteration(session, pilot_slug="bus-discount", number=1)
-        factories.make_iteration(session, pilot_slug="bus-discount", number=2, title="Bigger")
-        session.commit()
+    """A viewer on the search tests' small portfolio: four policies, three pilots."""
+    seed(app, make_search_policies)
+    seed(app, make_search_pilots)
     return signed_in_client(app)
 
 
@@ -78,9 +39,9 @@ def test_the_portfolio_without_filters_lists_everything_and_offers_the_filters(
     viewer: FlaskClient,
 ) -> None:
     page = _page(viewer, "/")
-    assert _results(page) == ["bus-passes", "school-meals", "route-500"]
+    assert _results(page) == ["bus-passes", "school-meals", "library-cards", "route-500"]
     assert '<form method="get" action="/"' in page
-    assert "Policies (3)" in page
+    assert "Policies (4)" in page
     assert "match" not in page and "Clear filters" not in page
     for stage in PolicyStage:
         assert f'name="stage" type="checkbox" value="{stage.value}"' in page
@@ -101,13 +62,13 @@ def test_stage_and_text_combine_and_the_form_keeps_them(viewer: FlaskClient) -> 
 
 
 def test_team_tag_and_wildcard_text(viewer: FlaskClient) -> None:
-    page = _page(viewer, "/?team=Transport&tag=schools")
-    assert _results(page) == ["route-500"]
+    page = _page(viewer, "/?team=Transport&tag=older+people")
+    assert _results(page) == ["bus-passes"]
     assert "1 policy matches" in page
     assert '<option value="Transport" selected>' in page
-    assert '<option value="schools" selected>' in page
+    assert '<option value="older people" selected>' in page
     assert _results(_page(viewer, "/?q=50%25")) == ["bus-passes"]  # not "500"
-    assert _results(_page(viewer, "/?q=_")) == []
+    assert _results(_page(viewer, "/?q=_")) == ["school-meals"]  # the tag take_up only
 
 
 def test_no_match_says_so_and_unknown_values_are_ignored(viewer: FlaskClient) -> None:
@@ -116,6 +77,7 @@ def test_no_match_says_so_and_unknown_values_are_ignored(viewer: FlaskClient) ->
     assert _results(_page(viewer, "/?stage=nonsense")) == [
         "bus-passes",
         "school-meals",
+        "library-cards",
         "route-500",
     ]
     page = _page(viewer, "/?team=Gone+team")
@@ -126,9 +88,9 @@ def test_the_pilot_list_filters_by_status_evaluation_policy_and_text(
     viewer: FlaskClient,
 ) -> None:
     page = _page(viewer, "/pilots")
-    assert _results(page, PILOT_LINK) == ["bus-discount", "letter-trial", "sign-up-study"]
+    assert _results(page, PILOT_LINK) == ["bus-discount", "meals-process", "letter-trial"]
     assert "Pilots (3)" in page and "Clear filters" not in page
-    assert "v2: Bigger" in page and "None yet" in page
+    assert "v2: Version 2" in page and "None yet" in page
     assert '<option value="bus-passes">Bus passes at 50% off</option>' in page
 
     page = _page(viewer, "/pilots?status=planned&status=running&q=leeds")
@@ -138,7 +100,7 @@ def test_the_pilot_list_filters_by_status_evaluation_policy_and_text(
     assert 'value="planned" checked' in page and 'value="complete" checked' not in page
 
     page = _page(viewer, "/pilots?evaluation=process")
-    assert _results(page, PILOT_LINK) == ["sign-up-study"] and "1 pilot matches" in page
+    assert _results(page, PILOT_LINK) == ["meals-process"] and "1 pilot matches" in page
     page = _page(viewer, "/pilots?policy=bus-passes&q=trial")
     assert _results(page, PILOT_LINK) == ["bus-discount"]
     assert '<option value="bus-passes" selected>' in page

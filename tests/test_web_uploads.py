@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, func, select
+from sqlmodel import select
 
 from tracker.config import EXPERIMENTS_FOLDER, PROJECT_ROOT
-from tracker.db import get_engine
 from tracker.io.importer import import_path
 from tracker.models import ArmResult, AuditEvent, Dataset
 from tracker.models.enums import Role
@@ -31,7 +30,7 @@ from tracker.web.upload_files import STAGED_FOR_SECONDS
 from tracker.web.uploads import fingerprint
 
 from .conftest import add_user, signed_in_client
-from .web_helpers import csrf_token, error_summary, text_of
+from .web_helpers import app_session, csrf_token, error_summary, row_counts, signed_in_as, text_of
 
 PILOT = "nsw-dehejia-wahba-experimental-sample"
 BASE = f"/pilots/{PILOT}/iterations/1/datasets"
@@ -87,7 +86,7 @@ def broken_csv() -> bytes:
 @pytest.fixture
 def nsw_app(app: Flask) -> Flask:
     """The app (SQLite and PostgreSQL) holding the published NSW trial from the portfolio."""
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
+    with app_session(app) as session:
         import_path(session=session, path=EXPERIMENTS_FOLDER / "national-supported-work.yaml")
         session.commit()
     return app
@@ -98,13 +97,9 @@ def analyst(nsw_app: Flask) -> FlaskClient:
     return signed_in_client(nsw_app, role=Role.ANALYST)
 
 
-def counts(app: Flask) -> tuple[int, int, int]:
+def counts(app: Flask) -> tuple[int, ...]:
     """Datasets, audit events and per-arm results: what an upload must not touch before confirm."""
-    with Session(get_engine(app.config["DATABASE_URL"])) as session:
-        return tuple(  # type: ignore[return-value]
-            session.exec(select(func.count()).select_from(model)).one()
-            for model in (Dataset, AuditEvent, ArmResult)
-        )
+    return row_counts(app, Dataset, AuditEvent, ArmResult)
 
 
 def upload(client: FlaskClient, content: bytes, filename: str, path: str = f"{BASE}/new") -> Any:
@@ -218,7 +213,7 @@ def test_broken_row_is_named_and_nothing_is_saved_then_the_fix_is_stored(
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/pilots/{PILOT}#iteration-1")
     assert staged_files(nsw_app) == []
-    with Session(get_engine(nsw_app.config["DATABASE_URL"])) as session:
+    with app_session(nsw_app) as session:
         [stored] = datasets.list_datasets(session=session, pilot_slug=PILOT, number=1)
         assert (stored.filename, stored.sha256, stored.row_count) == (
             "nsw-experimental.csv",
@@ -313,7 +308,7 @@ def test_xlsx_first_sheet_is_stored_as_csv(nsw_app: Flask, analyst: FlaskClient)
         f"{TREATED},3595.5,0,1976-04-02T09:30:00,22\n"
         f"{CONTROL},12383.68,0,,26\n"
     ).encode()
-    with Session(get_engine(nsw_app.config["DATABASE_URL"])) as session:
+    with app_session(nsw_app) as session:
         [stored] = datasets.list_datasets(session=session, pilot_slug=PILOT, number=1)
         assert datasets.dataset_content(session=session, dataset=stored) == expected
         assert (stored.filename, stored.row_count) == ("NSW sample.csv", 4)
@@ -482,9 +477,7 @@ def test_viewers_and_editors_are_refused_everywhere(
     assert re.search(r'name="checked" value="([0-9a-f]{64})"', page)
     user = add_user(nsw_app, role=role, email=f"{role.value}-2@example.gov.uk")
     before, staged = counts(nsw_app), staged_bytes(nsw_app)
-    client = nsw_app.test_client()
-    with client.session_transaction() as flask_session:
-        flask_session["user_id"] = user.id
+    client = signed_in_as(nsw_app, user)
     form_token = csrf_token(client, "/")
     for method, path, data in write_routes(token):
         if method == "GET":
@@ -520,7 +513,7 @@ def test_the_whole_published_file_reproduces_the_papers_means(
     page = preview(analyst, token)
     assert problems_on(page) == [] and "445" in page
     assert confirm(analyst, token, page).status_code == 303
-    with Session(get_engine(nsw_app.config["DATABASE_URL"])) as session:
+    with app_session(nsw_app) as session:
         [stored] = datasets.list_datasets(session=session, pilot_slug=PILOT, number=1)
         assert stored.row_count == 445
         results = session.exec(select(ArmResult).where(ArmResult.dataset_id == stored.id)).all()

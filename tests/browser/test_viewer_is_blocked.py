@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 from werkzeug.routing import IntegerConverter, Rule
 
 from tests.browser.helpers import assert_no_edit_controls, sign_in
+from tests.web_helpers import write_rules
 from tracker.config import TEMPLATE_FOLDER
 from tracker.db import get_engine
 from tracker.models.enums import Role
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.browser
 
 POLICY = "council-tax-text-reminders"
 PILOT = "council-tax-text-reminders-pilot"
-NOT_WRITE_PAGES = {"auth.sign_in", "auth.sign_out"}
 
 
 def forbidden_heading() -> str:
@@ -37,6 +37,28 @@ def forbidden_heading() -> str:
     match = re.search(r"<h1[^>]*>(.*?)</h1>", template, re.DOTALL)
     assert match, "templates/errors/403.html has no <h1>"
     return " ".join(match.group(1).split())
+
+
+# The columns a record is named by in URLs: its id for an <int:…> argument, its key otherwise.
+BY_ID_OR_KEY = {"int": "id", "str": "key"}
+
+
+def of_policy(table: str, columns: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The query for the `columns` of the example policy's `table` records, first one first."""
+    return (
+        f"SELECT r.{{column}} FROM {table} r JOIN policy p ON p.id = r.policy_id"
+        " WHERE p.slug = :policy ORDER BY r.id",
+        columns,
+    )
+
+
+def of_pilot_iterations(table: str) -> tuple[str, dict[str, str]]:
+    """The query for the ids of the `table` records of the example pilot's iterations."""
+    return (
+        f"SELECT r.id FROM {table} r JOIN iteration i ON i.id = r.iteration_id"
+        " JOIN pilot p ON p.id = i.pilot_id WHERE p.slug = :pilot ORDER BY r.id",
+        {},
+    )
 
 
 def example_records(app: Flask) -> dict[str, Any]:
@@ -55,41 +77,17 @@ def example_records(app: Flask) -> dict[str, Any]:
             " ORDER BY a.id",
             {"int": "id", "str": "name"},
         ),
-        "user-needs": (
-            "SELECT n.{column} FROM user_need n JOIN policy p ON p.id = n.policy_id"
-            " WHERE p.slug = :policy ORDER BY n.id",
-            {"int": "id", "str": "key"},
-        ),
-        "hypotheses": (
-            "SELECT h.{column} FROM hypothesis h JOIN policy p ON p.id = h.policy_id"
-            " WHERE p.slug = :policy ORDER BY h.id",
-            {"int": "id", "str": "key"},
-        ),
-        "metrics": (
-            "SELECT m.{column} FROM metric m JOIN policy p ON p.id = m.policy_id"
-            " WHERE p.slug = :policy ORDER BY m.id",
-            {"int": "id", "str": "key"},
-        ),
-        "engagement": (
-            "SELECT e.id FROM engagement e JOIN policy p ON p.id = e.policy_id"
-            " WHERE p.slug = :policy ORDER BY e.id",
-            {},
-        ),
+        "user-needs": of_policy("user_need", BY_ID_OR_KEY),
+        "hypotheses": of_policy("hypothesis", BY_ID_OR_KEY),
+        "metrics": of_policy("metric", BY_ID_OR_KEY),
+        "engagement": of_policy("engagement", {"any": "id"}),
         "plans": (
             "SELECT a.version FROM analysis_plan a JOIN pilot p ON p.id = a.pilot_id"
             " WHERE p.slug = :pilot ORDER BY a.version",
             {},
         ),
-        "decisions": (
-            "SELECT d.id FROM decision d JOIN iteration i ON i.id = d.iteration_id"
-            " JOIN pilot p ON p.id = i.pilot_id WHERE p.slug = :pilot ORDER BY d.id",
-            {},
-        ),
-        "datasets": (
-            "SELECT d.id FROM dataset d JOIN iteration i ON i.id = d.iteration_id"
-            " JOIN pilot p ON p.id = i.pilot_id WHERE p.slug = :pilot ORDER BY d.id",
-            {},
-        ),
+        "decisions": of_pilot_iterations("decision"),
+        "datasets": of_pilot_iterations("dataset"),
         "users": ('SELECT id FROM "user" ORDER BY id', {}),
     }
     found: dict[str, Any] = {}
@@ -137,14 +135,11 @@ def write_paths(app: Flask) -> list[tuple[str, str, bool]]:
     records = example_records(app)
     pages = []
     with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            methods = rule.methods or set()
-            if "POST" not in methods or rule.endpoint in NOT_WRITE_PAGES:
-                continue
+        for rule in write_rules(app):
             built = rule.build(fill(rule, records))
             assert built is not None, rule.rule
             path = built[1]
-            pages.append((rule.endpoint, path, "GET" in methods))
+            pages.append((rule.endpoint, path, "GET" in (rule.methods or set())))
     return sorted(pages)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -60,17 +60,25 @@ def clean_text(text: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class PolicyFilters:
-    """What the portfolio is filtered by; empty values mean "any"."""
+class ListFilters:
+    """What a list page is filtered by: words to search for, and each subclass's own filters.
+    Every field's empty value means "any"."""
 
-    stages: tuple[PolicyStage, ...] = ()
-    team: str = ""
-    tag: str = ""
     text: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.stages or self.team or self.tag or self.text)
+        """Whether any filter is set: the page then counts the matches and offers to clear them."""
+        return any(getattr(self, field.name) for field in fields(self))
+
+
+@dataclass(frozen=True)
+class PolicyFilters(ListFilters):
+    """What the portfolio is filtered by."""
+
+    stages: tuple[PolicyStage, ...] = ()
+    team: str = ""
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,17 +141,12 @@ def search_policies(*, session: Session, filters: PolicyFilters) -> list[PolicyS
 
 
 @dataclass(frozen=True)
-class PilotFilters:
-    """What the pilot list is filtered by; empty values mean "any". `policy` is a slug."""
+class PilotFilters(ListFilters):
+    """What the pilot list is filtered by; `policy` is a slug."""
 
     statuses: tuple[PilotStatus, ...] = ()
     evaluation_types: tuple[EvaluationType, ...] = ()
     policy: str = ""
-    text: str = ""
-
-    @property
-    def active(self) -> bool:
-        return bool(self.statuses or self.evaluation_types or self.policy or self.text)
 
 
 @dataclass(frozen=True)

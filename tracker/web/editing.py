@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import abort
+from flask import abort, render_template
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.main import wtforms_errors
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from wtforms import Field
 
 from tracker.db import get_session
 from tracker.services.errors import Conflict, NotAllowed, ValidationFailed
+from tracker.web.auth import current_actor
 from tracker.web.fields import DATE_PARTS, GovDateField
 
 Result = TypeVar("Result")
@@ -124,6 +125,69 @@ def save(
         abort(403, description=str(error))
     db_session.commit()
     return Saved(result=result)
+
+
+def save_new(
+    form: FlaskForm,
+    service: Callable[..., Result],
+    *,
+    duplicate_field: str | None = None,
+    **arguments: Any,
+) -> Saved[Result]:
+    """`save` of the usual service write: `service(session=, actor=, **arguments)`.
+
+    The session is the request's and the actor the signed-in user, as every service write wants.
+    """
+    return save(
+        form,
+        lambda db_session: service(session=db_session, actor=current_actor(), **arguments),
+        duplicate_field=duplicate_field,
+    )
+
+
+def save_changes(
+    form: FlaskForm,
+    service: Callable[..., Result],
+    *,
+    duplicate_field: str | None = None,
+    **arguments: Any,
+) -> Saved[Result]:
+    """`save_new` for an edit form: it also passes the version the form was opened at (its
+    hidden `version` field), so an edit made stale by someone else's save comes back as a
+    Conflict rather than overwriting it."""
+    return save_new(
+        form,
+        service,
+        duplicate_field=duplicate_field,
+        expected_version=expected_version(form.version.data),
+        **arguments,
+    )
+
+
+def edit_page(
+    template: str,
+    form: FlaskForm,
+    saved: Saved[Any],
+    *,
+    rows: Callable[[dict[str, Any]], list[ConflictRow]] | None = None,
+    resave_replaces: bool = False,
+    **context: Any,
+) -> str:
+    """An edit page, with the conflict panel when the save found the record changed meanwhile.
+
+    `rows` turns the saved record into the panel's rows where plain `conflict_rows` would not
+    read well (stored codes shown as the form's words, a derived field added). With
+    `resave_replaces` the form is moved on to the saved version, so saving again replaces the
+    other person's changes, as the panel then offers; otherwise it stays stale until reopened.
+    """
+    conflict = saved.conflict
+    panel: list[ConflictRow] = []
+    if conflict is not None:
+        current = conflict.current or {}
+        panel = rows(current) if rows is not None else conflict_rows(form, current)
+        if resave_replaces:
+            form.version.data = str(current.get("version", ""))
+    return render_template(template, form=form, conflict=conflict, conflict_rows=panel, **context)
 
 
 def conflict_rows(

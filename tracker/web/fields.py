@@ -7,6 +7,10 @@ does not say which part is missing. `GovDateField` keeps the three parts and exp
 
 Lists: several records hold lists of short texts (tags, evidence, theory-of-change steps). They
 are edited one item per line in a textarea, the simplest input that still round-trips exactly.
+
+Texts and questions: every form asks for typed text and required choices the same way, so the
+factories here give each one its trimming, its Design System messages and its column's limit
+once: `short_text`, `long_text`, `required_radios`, `required_date` and `fieldset_legend`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextArea
-from wtforms import Field, TextAreaField
-from wtforms.validators import ValidationError
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Field, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from tracker.models.base import TITLE_MAX
+from tracker.web.filters import long_date
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -57,6 +69,15 @@ class GovDateField(Field):  # type: ignore[misc]
         self.raw_data = None
 
 
+def long_iso_date(text: str) -> str:
+    """A date as a conflict panel words it: a date field's value is shown as ISO text
+    ("2025-03-04"), which reads as "4 March 2025"; anything else is left as it is."""
+    try:
+        return long_date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
 def date_required(message: str) -> Any:
     """A validator for a GovDateField that must be filled in (the field itself checks the parts)."""
 
@@ -81,3 +102,83 @@ class LinesField(TextAreaField):  # type: ignore[misc]
 
     def process_data(self, value: Any) -> None:
         self.data = list(value or [])
+
+
+def stripped(value: Any) -> Any:
+    """Typed text without surrounding spaces and with browsers' CRLF line ends as newlines, so a
+    box of spaces counts as empty and re-saving an unchanged textarea changes nothing; a text
+    box missing from the post counts as empty too."""
+    if value is None:
+        return ""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+def short_text(
+    label: str, description: str = "", *, required: str | None = None, **kwargs: Any
+) -> Any:
+    """A one-line text box, trimmed, no longer than a title column (a name, a team, who decided).
+
+    `required` is the message for a blank box; without it the box may be left empty. The length
+    message names the field as its label does, less any " (optional)".
+    """
+    name = label.removesuffix(" (optional)")
+    return StringField(
+        label,
+        filters=[stripped],
+        validators=[
+            *([DataRequired(required)] if required else []),
+            Length(max=TITLE_MAX, message=f"{name} must be {TITLE_MAX} characters or fewer"),
+        ],
+        widget=GovTextInput(),
+        description=description,
+        **kwargs,
+    )
+
+
+def long_text(
+    label: str,
+    description: str = "",
+    *,
+    required: str | None = None,
+    rows: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A textarea, trimmed; `required` is the message for a blank one (none: it may be empty),
+    `rows` its height when the default five lines do not suit."""
+    if rows is not None:
+        kwargs["render_kw"] = {"params": {"rows": rows}}
+    return TextAreaField(
+        label,
+        filters=[stripped],
+        validators=[DataRequired(required)] if required else [],
+        widget=GovTextArea(),
+        description=description,
+        **kwargs,
+    )
+
+
+def required_radios(label: str, choices: Any, required: str, **kwargs: Any) -> Any:
+    """Radios where one must be chosen; `required` says so when none is (GOV.UK "Select …")."""
+    return RadioField(
+        label,
+        choices=choices,
+        validators=[InputRequired(required)],
+        widget=GovRadioInput(),
+        **kwargs,
+    )
+
+
+def required_date(label: str, required: str, **kwargs: Any) -> GovDateField:
+    """A date that must be given, with the Design System's example as its hint."""
+    return GovDateField(
+        label,
+        description="For example, 27 3 2025",
+        validators=[date_required(required)],
+        **kwargs,
+    )
+
+
+def fieldset_legend(text: str, size: str = "s") -> dict[str, Any]:
+    """The GOV.UK macro parameters that ask a radios', checkboxes' or date's question as the
+    legend of its fieldset, in the given size ("s", "m", …)."""
+    return {"fieldset": {"legend": {"text": text, "classes": f"govuk-fieldset__legend--{size}"}}}

@@ -1,4 +1,5 @@
-"""Filter forms on list pages: GOV.UK checkbox and select items with the chosen values ticked."""
+"""Filter panels on list pages (templates/partials/filters.html): what the panel sent in the query
+string, and GOV.UK checkbox and select items with the chosen values ticked."""
 
 from __future__ import annotations
 
@@ -6,7 +7,25 @@ from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any
 
+from flask import request
+
+from tracker.services.search import Choice, clean_text, parse_choices
 from tracker.web.filters import label
+
+
+def ticked(name: str, enum: type[Choice]) -> tuple[Choice, ...]:
+    """The members of `enum` ticked in the panel's `name` checkboxes; unknown values are ignored."""
+    return parse_choices(request.args.getlist(name), enum)
+
+
+def picked(name: str) -> str:
+    """The value chosen in the panel's `name` select; "" is its "All …" option."""
+    return request.args.get(name, "").strip()
+
+
+def search_text() -> str:
+    """The words typed in the panel's search box, which every panel names `q`."""
+    return clean_text(request.args.get("q"))
 
 
 def enum_checkboxes(

@@ -16,33 +16,37 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovRadioInput,
-    GovTextArea,
-    GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, HiddenField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from tracker.db import get_session
 from tracker.models import Arm, Iteration, Pilot
-from tracker.models.base import TITLE_MAX
 from tracker.models.enums import IterationStatus
 from tracker.services import iterations
 from tracker.services.actors import WRITE_ROLE
 from tracker.services.pilots import get_pilot
 from tracker.web.auth import current_actor, require_role
-from tracker.web.editing import Saved, conflict_rows, expected_version, save
-from tracker.web.fields import GovDateField
+from tracker.web.editing import (
+    ConflictRow,
+    Saved,
+    conflict_rows,
+    edit_page,
+    save,
+    save_changes,
+    save_new,
+)
+from tracker.web.fields import GovDateField, long_text, short_text
 from tracker.web.history import history_url
 from tracker.web.pilot_forms import (
+    TypedNumberField,
     WholeNumberField,
     at_least,
-    clean,
+    choice,
     friendly_date_order,
     labelled_rows,
-    radios,
-    textarea,
+    width,
 )
 from tracker.web.slugs import SLUG_ROUTE, checked
 
@@ -70,39 +74,19 @@ class IterationForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Enter the iteration number"), at_least(1)],
         render_kw={"params": {"inputmode": "numeric", "classes": "govuk-input--width-3"}},
     )
-    title = StringField(
-        "Title",
-        description="Optional. A short name for this version, like Shorter letter.",
-        validators=[
-            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer")
-        ],
-        widget=GovTextInput(),
-        filters=[clean],
+    title = short_text("Title", "Optional. A short name for this version, like Shorter letter.")
+    what_changed = long_text(
+        "What we changed", "What this iteration does differently from the last one."
     )
-    what_changed = StringField(
-        "What we changed",
-        description="What this iteration does differently from the last one.",
-        widget=GovTextArea(),
-        filters=[clean],
-        render_kw=textarea(),
-    )
-    why = StringField(
-        "Why we changed it",
-        description="What we learned that led to the change.",
-        widget=GovTextArea(),
-        filters=[clean],
-        render_kw=textarea(),
-    )
+    why = long_text("Why we changed it", "What we learned that led to the change.")
     start_date = GovDateField("Start date", description="For example, 27 3 2025")
     end_date = GovDateField("End date", description="For example, 30 6 2025")
-    status = RadioField(
+    status = choice(
         "Status",
-        choices=STATUS_CHOICES,
+        STATUS_CHOICES,
+        "Where this iteration has got to.",
+        required="Select the status",
         default=IterationStatus.PLANNED.value,
-        description="Where this iteration has got to.",
-        validators=[InputRequired("Select the status")],
-        widget=GovRadioInput(),
-        render_kw=radios("Status"),
     )
     copy_arms = BooleanField(
         "Copy the arms of the previous iteration",
@@ -116,27 +100,17 @@ class IterationEditForm(IterationForm):
     version = HiddenField()
 
 
-class PercentField(StringField):  # type: ignore[misc]
+class PercentField(TypedNumberField):
     """A percentage typed as a number (50 or 33.3); the data is the percentage, or None."""
 
-    widget = GovTextInput()
-
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.text = ""
-
-    def _value(self) -> str:
-        return self.text if self.raw_data else percent_text(self.data)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if not self.text:
-            return
+    def parsed(self, text: str) -> float:
         try:
-            self.data = float(self.text.removesuffix("%").strip())
+            return float(text.removesuffix("%").strip())
         except ValueError as error:
             raise ValueError(f"{self.label.text} must be a number, like 50") from error
+
+    def shown(self, value: Any) -> str:
+        return percent_text(value)
 
 
 def percent_text(value: float | None) -> str:
@@ -152,24 +126,13 @@ def share_in_range(form: Any, field: PercentField) -> None:
 class ArmForm(FlaskForm):  # type: ignore[misc]
     """An arm: its name, what its units get, its planned share (a percentage) and if control."""
 
-    name = StringField(
+    name = short_text(
         "Name",
-        description="For example, Control or New letter.",
-        validators=[
-            DataRequired("Enter the arm's name"),
-            Length(max=TITLE_MAX, message=f"Name must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
-        filters=[clean],
-        render_kw={"params": {"classes": "govuk-input--width-20"}},
+        "For example, Control or New letter.",
+        required="Enter the arm's name",
+        render_kw=width(20),
     )
-    description = StringField(
-        "Description",
-        description="Optional. What units in this arm get.",
-        widget=GovTextArea(),
-        filters=[clean],
-        render_kw=textarea(3),
-    )
+    description = long_text("Description", "Optional. What units in this arm get.", rows=3)
     allocation = PercentField(
         "Planned share",
         description="The percentage of units planned for this arm, like 50 for half. "
@@ -292,33 +255,26 @@ def edit(slug: str, number: int) -> ResponseReturnValue:
         form.version.data = str(iteration.version)
     saved: Saved[Iteration] = Saved()
     if form.validate_on_submit():
-        saved = save(
+        saved = save_changes(
             form,
-            lambda db: iterations.update_iteration(
-                session=db,
-                actor=current_actor(),
-                pilot_slug=pilot.slug,
-                number=number,
-                data=_iteration_data(form),
-                expected_version=expected_version(form.version.data),
-            ),
+            iterations.update_iteration,
+            pilot_slug=pilot.slug,
+            number=number,
+            data=_iteration_data(form),
         )
         if saved.ok:
             return redirect(_back(pilot, number), 303)
         friendly_date_order(form, "end_date", "start_date")
-    conflict = saved.conflict
-    return render_template(
+    return edit_page(
         "iterations/form.html",
-        form=form,
+        form,
+        saved,
+        rows=lambda current: labelled_rows(form, conflict_rows(form, current)),
         heading=f"Edit iteration {number}",
         caption=pilot.title,
         back_url=_back(pilot, number),
         back_text=f"Back to {pilot.title}",
         submit_text="Save changes",
-        conflict=conflict,
-        conflict_rows=labelled_rows(form, conflict_rows(form, conflict.current or {}))
-        if conflict
-        else [],
         restart_url=url_for("iterations.edit", slug=pilot.slug, number=number),
         history_url=history_url("iteration", iteration.id),
     )
@@ -358,16 +314,13 @@ def new_arm(slug: str, number: int) -> ResponseReturnValue:
     pilot, _iteration = _pilot_and_iteration(slug, number)
     form = ArmForm()
     if form.validate_on_submit():
-        saved = save(
+        saved = save_new(
             form,
-            lambda db: iterations.create_arm(
-                session=db,
-                actor=current_actor(),
-                pilot_slug=pilot.slug,
-                number=number,
-                data=_arm_data(form),
-            ),
+            iterations.create_arm,
             duplicate_field="name",
+            pilot_slug=pilot.slug,
+            number=number,
+            data=_arm_data(form),
         )
         if saved.ok:
             return redirect(_back(pilot, number), 303)
@@ -401,46 +354,42 @@ def edit_arm(slug: str, number: int, arm_id: int) -> ResponseReturnValue:
         form.version.data = str(arm.version)
     saved: Saved[Arm] = Saved()
     if form.validate_on_submit():
-        saved = save(
+        saved = save_changes(
             form,
-            lambda db: iterations.update_arm(
-                session=db,
-                actor=current_actor(),
-                pilot_slug=pilot.slug,
-                number=number,
-                name=arm.name,
-                data=_arm_data(form),
-                expected_version=expected_version(form.version.data),
-            ),
+            iterations.update_arm,
             duplicate_field="name",
+            pilot_slug=pilot.slug,
+            number=number,
+            name=arm.name,
+            data=_arm_data(form),
         )
         if saved.ok:
             return redirect(_back(pilot, number), 303)
         _explain_arm_errors(form)
-    conflict = saved.conflict
-    rows = []
-    if conflict is not None:
-        current = conflict.current or {}
-        rows = [
-            replace(
-                row,
-                yours=percent_text(form.allocation.data),
-                saved=percent_text(current["allocation"] * 100),
-            )
-            if row.label == form.allocation.label.text
-            else row
-            for row in conflict_rows(form, current)
-        ]
-    return render_template(
+    return edit_page(
         "iterations/form.html",
-        form=form,
+        form,
+        saved,
+        rows=lambda current: _arm_conflict_rows(form, current),
         heading=f"Edit arm {arm.name}",
         caption=f"{pilot.title}, iteration {number}",
         back_url=_back(pilot, number),
         back_text=f"Back to {pilot.title}",
         submit_text="Save changes",
-        conflict=conflict,
-        conflict_rows=rows,
         restart_url=url_for("iterations.edit_arm", slug=pilot.slug, number=number, arm_id=arm_id),
         history_url=history_url("arm", arm.id),
     )
+
+
+def _arm_conflict_rows(form: ArmEditForm, current: dict[str, Any]) -> list[ConflictRow]:
+    """Both versions of an arm, its planned share as the percentage people type."""
+    return [
+        replace(
+            row,
+            yours=percent_text(form.allocation.data),
+            saved=percent_text(current["allocation"] * 100),
+        )
+        if row.label == form.allocation.label.text
+        else row
+        for row in conflict_rows(form, current)
+    ]

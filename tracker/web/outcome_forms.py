@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import HiddenField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
 
 from tracker.models import Arm, ArmResult, Metric
-from tracker.models.base import TITLE_MAX
 from tracker.models.enums import DecisionOutcome, MetricKind
 from tracker.services.errors import Conflict, FieldError
 from tracker.web.editing import ConflictRow, shown
-from tracker.web.fields import GovDateField, date_required
-from tracker.web.filters import long_date
+from tracker.web.fields import (
+    fieldset_legend,
+    long_iso_date,
+    long_text,
+    required_date,
+    required_radios,
+    short_text,
+)
 
 LARGEST_WHOLE = 2**31 - 1  # PostgreSQL's integer column
 WHOLE, AT_LEAST_ZERO, ABOVE_ZERO, ANY = "whole", "at least zero", "above zero", "any"
@@ -289,44 +292,27 @@ OUTCOME_CHOICES = [
 OUTCOME_LABELS = {value: text for value, text, _ in OUTCOME_CHOICES}
 
 
-def _stripped(text: str | None) -> str | None:
-    """Text without surrounding spaces, so a box of spaces counts as empty."""
-    return text.strip() if text else text
-
-
 class DecisionForm(FlaskForm):  # type: ignore[misc]
     """What was decided at the end of an iteration, why, by whom and when."""
 
-    outcome = RadioField(
+    outcome = required_radios(
         "What did you decide?",
-        choices=[SelectChoice(value, text) for value, text, _ in OUTCOME_CHOICES],
+        [SelectChoice(value, text) for value, text, _ in OUTCOME_CHOICES],
+        "Select what you decided",
         description="What happens next, in the light of this iteration.",
-        validators=[InputRequired("Select what you decided")],
-        widget=GovRadioInput(),
     )
-    rationale = TextAreaField(
+    rationale = long_text(
         "Why did you decide this?",
+        required="Enter why you decided this",
         description="What the results showed, and anything else that weighed on the decision.",
-        filters=[_stripped],
-        validators=[DataRequired("Enter why you decided this")],
-        widget=GovTextArea(),
         render_kw={"params": {"rows": 6}},
     )
-    decided_by = StringField(
+    decided_by = short_text(
         "Who decided",
+        required="Enter who decided",
         description="A person or a group, such as the programme board.",
-        filters=[_stripped],
-        validators=[
-            DataRequired("Enter who decided"),
-            Length(max=TITLE_MAX, message=f"Who decided must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
     )
-    decided_on = GovDateField(
-        "Date of the decision",
-        description="For example, 27 3 2025",
-        validators=[date_required("Enter the date of the decision")],
-    )
+    decided_on = required_date("Date of the decision", "Enter the date of the decision")
     version = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -334,12 +320,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
         # The radio widget consumes its items' parameters, so each form gets its own copy.
         self.outcome.render_kw = {
             "params": {
-                "fieldset": {
-                    "legend": {
-                        "text": "What did you decide?",
-                        "classes": "govuk-fieldset__legend--m",
-                    }
-                },
+                **fieldset_legend("What did you decide?", "m"),
                 "items": [{"hint": {"text": hint}} for _, _, hint in OUTCOME_CHOICES],
             }
         }
@@ -351,13 +332,5 @@ def readable_conflict_row(form: DecisionForm, row: ConflictRow) -> ConflictRow:
         words = OUTCOME_LABELS
         return ConflictRow(row.label, words.get(row.yours, row.yours), words.get(row.saved, ""))
     if row.label == form.decided_on.label.text:
-        return ConflictRow(row.label, _long(row.yours), _long(row.saved))
+        return ConflictRow(row.label, long_iso_date(row.yours), long_iso_date(row.saved))
     return row
-
-
-def _long(text: str) -> str:
-    """An ISO date as "4 March 2025"; anything else as it is."""
-    try:
-        return long_date(date.fromisoformat(text))
-    except ValueError:
-        return text

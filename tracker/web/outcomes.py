@@ -21,7 +21,14 @@ from tracker.services.actors import WRITE_ROLE
 from tracker.services.errors import Conflict, FieldError, ValidationFailed
 from tracker.services.pilots import get_pilot
 from tracker.web.auth import current_actor, require_role
-from tracker.web.editing import Saved, conflict_rows, expected_version, save
+from tracker.web.editing import (
+    Saved,
+    conflict_rows,
+    edit_page,
+    expected_version,
+    save,
+    save_changes,
+)
 from tracker.web.history import history_url
 from tracker.web.outcome_forms import (
     KIND_INTROS,
@@ -190,37 +197,32 @@ def decision(slug: str, number: int) -> ResponseReturnValue:
         form.version.data = str(existing.version) if existing else ""
     saved: Saved[Decision] = Saved()
     if form.validate_on_submit():
-        saved = save(
+        saved = save_changes(
             form,
-            lambda db: results.record_decision(
-                session=db,
-                actor=current_actor(),
-                pilot_slug=pilot.slug,
-                number=iteration.number,
-                data={
-                    "outcome": form.outcome.data,
-                    "rationale": form.rationale.data,
-                    "decided_by": form.decided_by.data,
-                    "decided_on": form.decided_on.data,
-                },
-                expected_version=expected_version(form.version.data),
-            ),
+            results.record_decision,
+            pilot_slug=pilot.slug,
+            number=iteration.number,
+            data={
+                "outcome": form.outcome.data,
+                "rationale": form.rationale.data,
+                "decided_by": form.decided_by.data,
+                "decided_on": form.decided_on.data,
+            },
         )
         if saved.ok:
             return redirect(
                 url_for("pilots.detail", slug=pilot.slug, _anchor=f"iteration-{iteration.number}")
             )
-    conflict = saved.conflict
-    rows = []
-    if conflict is not None:
-        rows = [
-            readable_conflict_row(form, row) for row in conflict_rows(form, conflict.current or {})
-        ]
-        form.version.data = str((conflict.current or {}).get("version", ""))
-        existing = results.get_decision(session=db_session, iteration=iteration)
-    return render_template(
+        if saved.conflict is not None:
+            existing = results.get_decision(session=db_session, iteration=iteration)
+    return edit_page(
         "outcomes/decision.html",
-        form=form,
+        form,
+        saved,
+        rows=lambda current: [
+            readable_conflict_row(form, row) for row in conflict_rows(form, current)
+        ],
+        resave_replaces=True,
         pilot=pilot,
         iteration=iteration,
         heading="Change the decision" if existing else "Record the decision",
@@ -228,7 +230,5 @@ def decision(slug: str, number: int) -> ResponseReturnValue:
         back_url=url_for("pilots.detail", slug=pilot.slug, _anchor=f"iteration-{iteration.number}"),
         back_text=f"Back to {pilot.title}",
         submit_text="Save decision",
-        conflict=conflict,
-        conflict_rows=rows,
         history_url=history_url("decision", existing.id) if existing else None,
     )

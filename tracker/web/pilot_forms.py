@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField
@@ -27,16 +26,16 @@ from wtforms.validators import (
 
 from tracker.db import get_session
 from tracker.models import Pilot, Policy
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX
+from tracker.models.base import SLUG_MAX, SLUG_PATTERN
 from tracker.models.enums import EvaluationType, PilotDesign, PilotStatus
 from tracker.services import hypotheses, pilots
 from tracker.services.actors import ROLE_RANK, WRITE_ROLE
 from tracker.services.overviews import PilotOverview
 from tracker.services.policies import get_policy
 from tracker.services.setup_tasks import SetupTask, TaskStatus, get_setup_tasks
-from tracker.web.auth import current_actor, current_user, require_role
-from tracker.web.editing import ConflictRow, Saved, conflict_rows, expected_version, save
-from tracker.web.fields import GovDateField
+from tracker.web.auth import current_user, require_role
+from tracker.web.editing import ConflictRow, Saved, conflict_rows, edit_page, save_changes, save_new
+from tracker.web.fields import GovDateField, fieldset_legend, long_text, short_text, stripped
 from tracker.web.history import history_url
 from tracker.web.slugs import SLUG_ROUTE, checked
 
@@ -77,16 +76,9 @@ WEB_ADDRESS = Regexp(
 )
 
 
-def clean(text: str | None) -> str | None:
-    """Typed text without surrounding spaces, and with browsers' CRLF line ends as newlines."""
-    return text.replace("\r\n", "\n").strip() if isinstance(text, str) else text
-
-
 def radios(legend: str) -> dict[str, Any]:
     """GOV.UK options for a group of radios or checkboxes with a medium legend."""
-    return {
-        "params": {"fieldset": {"legend": {"text": legend, "classes": "govuk-fieldset__legend--m"}}}
-    }
+    return {"params": fieldset_legend(legend, "m")}
 
 
 def textarea(rows: int = 4) -> dict[str, Any]:
@@ -97,10 +89,55 @@ def width(characters: int) -> dict[str, Any]:
     return {"params": {"classes": f"govuk-input--width-{characters}"}}
 
 
-class WholeNumberField(StringField):  # type: ignore[misc]
-    """A whole number typed into a text box, with GOV.UK's messages; blank is None."""
+def choice(
+    label: str,
+    choices: list[SelectChoice],
+    description: str,
+    *,
+    required: str | None = None,
+    default: str | None = None,
+) -> Any:
+    """Radios under a medium legend (the label); `required` is the message when none is chosen."""
+    return RadioField(
+        label,
+        choices=choices,
+        default=default,
+        description=description,
+        validators=[InputRequired(required)] if required else [],
+        widget=GovRadioInput(),
+        render_kw=radios(label),
+    )
+
+
+class TypedNumberField(StringField):  # type: ignore[misc]
+    """A number typed into a text box: blank is None, and after an error the box shows what
+    was typed rather than the number parsed from it. Subclasses say how to read the text."""
 
     widget = GovTextInput()
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.text = ""
+
+    def _value(self) -> str:
+        return self.text if self.raw_data else self.shown(self.data)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if self.text:
+            self.data = self.parsed(self.text)
+
+    def parsed(self, text: str) -> Any:
+        """The number in `text`; a ValueError's message is the field's error."""
+        raise NotImplementedError
+
+    def shown(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class WholeNumberField(TypedNumberField):
+    """A whole number typed into a text box, with GOV.UK's messages; blank is None."""
 
     def __init__(self, label: str, example: str = "100", **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -108,25 +145,17 @@ class WholeNumberField(StringField):  # type: ignore[misc]
         )
         super().__init__(label, **kwargs)
         self.example = example
-        self.text = ""
 
-    def _value(self) -> str:
-        return self.text if self.raw_data else ("" if self.data is None else str(self.data))
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if not self.text:
-            return
+    def parsed(self, text: str) -> int:
         try:
-            number = int(self.text.replace(",", ""))
+            number = int(text.replace(",", ""))
         except ValueError as error:
             raise ValueError(
                 f"{self.label.text} must be a whole number, like {self.example}"
             ) from error
         if number > LARGEST_WHOLE_NUMBER:
             raise ValueError(f"{self.label.text} must be {LARGEST_WHOLE_NUMBER:,} or fewer")
-        self.data = number
+        return number
 
 
 def at_least(minimum: int) -> Any:
@@ -172,15 +201,7 @@ def friendly_date_order(form: FlaskForm, end: str, start: str) -> None:
 class PilotForm(FlaskForm):  # type: ignore[misc]
     """Every field of a pilot; the edit form drops the slug (it is in every link to the pilot)."""
 
-    title = StringField(
-        "Title",
-        validators=[
-            DataRequired("Enter the title"),
-            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
-        filters=[clean],
-    )
+    title = short_text("Title", required="Enter the title")
     slug = StringField(
         "Short name for web addresses",
         description="Lower-case letters, numbers and hyphens, like school-meals-letter-trial. "
@@ -195,86 +216,52 @@ class PilotForm(FlaskForm):  # type: ignore[misc]
             ),
         ],
         widget=GovTextInput(),
-        filters=[clean],
+        filters=[stripped],
         render_kw={"params": {"spellcheck": False, "classes": "govuk-input--width-30"}},
     )
-    design = RadioField(
+    design = choice(
         "Design",
-        choices=DESIGN_CHOICES,
-        description="How the pilot compares what happens with the change and without it.",
-        validators=[InputRequired("Select the design")],
-        widget=GovRadioInput(),
-        render_kw=radios("Design"),
+        DESIGN_CHOICES,
+        "How the pilot compares what happens with the change and without it.",
+        required="Select the design",
     )
-    unit_of_randomisation = StringField(
+    unit_of_randomisation = short_text(
         "Unit of randomisation",
-        description="What is assigned to an arm, like a person, a household or a school.",
-        validators=[
-            Length(
-                max=TITLE_MAX,
-                message=f"Unit of randomisation must be {TITLE_MAX} characters or fewer",
-            )
-        ],
-        widget=GovTextInput(),
-        filters=[clean],
+        "What is assigned to an arm, like a person, a household or a school.",
         render_kw=width(20),
     )
-    population = StringField(
-        "Population",
-        description="Who the pilot is for, and who is eligible.",
-        widget=GovTextArea(),
-        filters=[clean],
-        render_kw=textarea(),
-    )
-    place = StringField(
-        "Place",
-        description="Where the pilot runs, like a local authority or a region.",
-        validators=[
-            Length(max=TITLE_MAX, message=f"Place must be {TITLE_MAX} characters or fewer")
-        ],
-        widget=GovTextInput(),
-        filters=[clean],
-    )
+    population = long_text("Population", "Who the pilot is for, and who is eligible.")
+    place = short_text("Place", "Where the pilot runs, like a local authority or a region.")
     planned_sample_size = WholeNumberField(
         "Planned sample size",
         example="2,000",
         description="How many units the pilot plans to include, across all arms.",
         validators=[at_least(1)],
     )
-    evaluation_type = RadioField(
+    evaluation_type = choice(
         "Evaluation type",
-        choices=EVALUATION_CHOICES,
+        EVALUATION_CHOICES,
+        "What the evaluation sets out to learn.",
+        required="Select the evaluation type",
         default=EvaluationType.IMPACT.value,
-        description="What the evaluation sets out to learn.",
-        validators=[InputRequired("Select the evaluation type")],
-        widget=GovRadioInput(),
-        render_kw=radios("Evaluation type"),
     )
-    evidence_strength = RadioField(
+    evidence_strength = choice(
         "Evidence strength",
-        choices=EVIDENCE_CHOICES,
+        EVIDENCE_CHOICES,
+        "The level on the Maryland Scientific Methods Scale the design reaches.",
         default="",
-        description="The level on the Maryland Scientific Methods Scale the design reaches.",
-        widget=GovRadioInput(),
-        render_kw=radios("Evidence strength"),
     )
-    status = RadioField(
+    status = choice(
         "Status",
-        choices=PILOT_STATUS_CHOICES,
+        PILOT_STATUS_CHOICES,
+        "Where the pilot has got to.",
+        required="Select the status",
         default=PilotStatus.PLANNED.value,
-        description="Where the pilot has got to.",
-        validators=[InputRequired("Select the status")],
-        widget=GovRadioInput(),
-        render_kw=radios("Status"),
     )
     planned_start = GovDateField("Planned start date", description="For example, 27 3 2025")
     planned_end = GovDateField("Planned end date", description="For example, 30 9 2025")
-    citation = StringField(
-        "Source",
-        description="Where the pilot is described, like a published report (optional).",
-        widget=GovTextArea(),
-        filters=[clean],
-        render_kw=textarea(3),
+    citation = long_text(
+        "Source", "Where the pilot is described, like a published report (optional).", rows=3
     )
     source_url = StringField(
         "Source web address",
@@ -285,7 +272,7 @@ class PilotForm(FlaskForm):  # type: ignore[misc]
             WEB_ADDRESS,
         ],
         widget=GovTextInput(),
-        filters=[clean],
+        filters=[stripped],
         render_kw={"params": {"type": "url", "spellcheck": False}},
     )
     hypothesis_keys = SelectMultipleField(
@@ -342,12 +329,12 @@ def new(slug: str) -> ResponseReturnValue:
     form = PilotForm()
     form.hypothesis_keys.choices = _hypothesis_choices(policy.slug)
     if form.validate_on_submit():
-        saved = save(
+        saved = save_new(
             form,
-            lambda db: pilots.create_pilot(
-                session=db, actor=current_actor(), policy_slug=policy.slug, data=_pilot_data(form)
-            ),
+            pilots.create_pilot,
             duplicate_field="slug",
+            policy_slug=policy.slug,
+            data=_pilot_data(form),
         )
         if saved.result is not None:
             return redirect(url_for("pilots.detail", slug=saved.result.slug), 303)
@@ -377,42 +364,30 @@ def edit(slug: str) -> ResponseReturnValue:
         _fill(form, pilot)
     saved: Saved[Pilot] = Saved()
     if form.validate_on_submit():
-        data = _pilot_data(form)
-        saved = save(
-            form,
-            lambda db: pilots.update_pilot(
-                session=db,
-                actor=current_actor(),
-                slug=pilot.slug,
-                data=data,
-                expected_version=expected_version(form.version.data),
-            ),
-        )
+        saved = save_changes(form, pilots.update_pilot, slug=pilot.slug, data=_pilot_data(form))
         if saved.ok:
             return redirect(url_for("pilots.detail", slug=pilot.slug, _anchor="design"), 303)
         friendly_date_order(form, "planned_end", "planned_start")
-    conflict = saved.conflict
-    rows = []
-    if conflict is not None:
-        current = {
-            **(conflict.current or {}),
-            "hypothesis_keys": pilots.hypothesis_keys_of(session=db_session, pilot=pilot),
-        }
-        rows = labelled_rows(form, conflict_rows(form, current))
-    return render_template(
+    return edit_page(
         "pilot_forms/pilot.html",
-        form=form,
+        form,
+        saved,
+        rows=lambda current: _conflict_rows(form, pilot, current),
         policy=policy,
         heading=f"Edit {pilot.title}",
         caption=policy.title,
         back_url=url_for("pilots.detail", slug=pilot.slug),
         back_text=f"Back to {pilot.title}",
         submit_text="Save changes",
-        conflict=conflict,
-        conflict_rows=rows,
         restart_url=url_for("pilot_forms.edit", slug=pilot.slug),
         history_url=history_url("pilot", pilot.id),
     )
+
+
+def _conflict_rows(form: PilotEditForm, pilot: Pilot, current: dict[str, Any]) -> list[ConflictRow]:
+    """Both versions of a pilot, with its hypotheses (not in the snapshot) and choices in words."""
+    keys = pilots.hypothesis_keys_of(session=get_session(), pilot=pilot)
+    return labelled_rows(form, conflict_rows(form, {**current, "hypothesis_keys": keys}))
 
 
 @blueprint.get(f"/pilots/<{SLUG_ROUTE}:slug>/set-up")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from tracker import charts
 from tracker.db import get_session
 from tracker.models.enums import EvaluationType, PilotStatus
 from tracker.services import search
 from tracker.services.overviews import get_pilot_overview
-from tracker.web.filter_items import enum_checkboxes, select_items
+from tracker.web.filter_items import enum_checkboxes, picked, search_text, select_items, ticked
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("pilots", __name__)
@@ -18,10 +18,10 @@ blueprint = Blueprint("pilots", __name__)
 def pilot_filters() -> search.PilotFilters:
     """The pilot list's filters from the query string (?status=…&evaluation=…&policy=…&q=…)."""
     return search.PilotFilters(
-        statuses=search.parse_choices(request.args.getlist("status"), PilotStatus),
-        evaluation_types=search.parse_choices(request.args.getlist("evaluation"), EvaluationType),
-        policy=request.args.get("policy", "").strip(),
-        text=search.clean_text(request.args.get("q")),
+        statuses=ticked("status", PilotStatus),
+        evaluation_types=ticked("evaluation", EvaluationType),
+        policy=picked("policy"),
+        text=search_text(),
     )
 
 

@@ -46,7 +46,14 @@ from tracker.services.actors import WRITE_ROLE
 from tracker.services.errors import Conflict, NotAllowed, ValidationFailed
 from tracker.services.pilots import get_pilot
 from tracker.web.auth import current_actor, require_role
-from tracker.web.editing import Saved, conflict_rows, expected_version, save
+from tracker.web.editing import (
+    Saved,
+    conflict_rows,
+    edit_page,
+    expected_version,
+    save,
+    save_new,
+)
 from tracker.web.fields import LinesField
 from tracker.web.history import history_url
 from tracker.web.slugs import SLUG_ROUTE, checked
@@ -157,6 +164,24 @@ def _test_for(metric: Metric, recorded: str | None) -> Validator:
     return check
 
 
+def _medium_label(**params: Any) -> dict[str, Any]:
+    """GOV.UK options for a box whose label is a medium heading: each setting is a plan section."""
+    return {"params": {**params, "label": {"classes": "govuk-label--m"}}}
+
+
+def _decimal_box(width: int) -> dict[str, Any]:
+    """A box for a number like 0.05: a decimal keypad on phones, no spellcheck."""
+    return _medium_label(
+        classes=f"govuk-input--width-{width}", inputmode="decimal", spellcheck=False
+    )
+
+
+def _legend(text: str, size: str, **params: Any) -> dict[str, Any]:
+    """GOV.UK options for radios with a legend of `size` (s or m)."""
+    legend = {"text": text, "classes": f"govuk-fieldset__legend--{size}"}
+    return {"params": {**params, "fieldset": {"legend": legend}}}
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One of the policy's metrics on the form: its role field and its test field."""
@@ -197,7 +222,7 @@ def plan_form(
             filters=[lambda text: (text or "").strip()],
             validators=[DataRequired("Enter the reason for amending the plan")],
             widget=GovTextArea(),
-            render_kw={"params": {"rows": 3, "label": {"classes": "govuk-label--m"}}},
+            render_kw=_medium_label(rows=3),
         )
     attrs["estimand"] = TextAreaField(
         "Estimand",
@@ -207,7 +232,7 @@ def plan_form(
             "the new letter and people sent the current one."
         ),
         widget=GovTextArea(),
-        render_kw={"params": {"rows": 4, "label": {"classes": "govuk-label--m"}}},
+        render_kw=_medium_label(rows=4),
     )
     rows = []
     for metric in metrics:
@@ -218,18 +243,12 @@ def plan_form(
             default=NOT_IN_PLAN,
             validators=[InputRequired(f"Select the role of {metric.name} in this plan")],
             widget=GovRadioInput(),
-            render_kw={
-                "params": {
-                    "hint": None,
-                    "classes": "govuk-radios--small govuk-radios--inline",
-                    "fieldset": {
-                        "legend": {
-                            "text": f"Role of {metric.name}",
-                            "classes": "govuk-fieldset__legend--s",
-                        }
-                    },
-                }
-            },
+            render_kw=_legend(
+                f"Role of {metric.name}",
+                "s",
+                hint=None,
+                classes="govuk-radios--small govuk-radios--inline",
+            ),
         )
         choices = list(PLAN_TESTS[kind])
         extra = recorded.get(metric.key)
@@ -254,14 +273,7 @@ def plan_form(
             _number("Significance level (α)", "0.05", low=0, high=1),
         ],
         widget=GovTextInput(),
-        render_kw={
-            "params": {
-                "classes": "govuk-input--width-5",
-                "inputmode": "decimal",
-                "spellcheck": False,
-                "label": {"classes": "govuk-label--m"},
-            }
-        },
+        render_kw=_decimal_box(5),
     )
     attrs["sidedness"] = RadioField(
         "Direction of the test",
@@ -269,17 +281,7 @@ def plan_form(
         default=Sidedness.TWO_SIDED.value,
         validators=[InputRequired("Select the direction of the test")],
         widget=GovRadioInput(),
-        render_kw={
-            "params": {
-                "hint": None,
-                "fieldset": {
-                    "legend": {
-                        "text": "Direction of the test",
-                        "classes": "govuk-fieldset__legend--m",
-                    }
-                },
-            }
-        },
+        render_kw=_legend("Direction of the test", "m", hint=None),
     )
     attrs["multiple_testing"] = RadioField(
         "Correction for multiple testing",
@@ -288,21 +290,12 @@ def plan_form(
         description="Applied to the primary and secondary metrics' p-values in each iteration.",
         validators=[InputRequired("Select a correction for multiple testing")],
         widget=GovRadioInput(),
-        render_kw={
-            "params": {
-                "fieldset": {
-                    "legend": {
-                        "text": "Correction for multiple testing",
-                        "classes": "govuk-fieldset__legend--m",
-                    }
-                }
-            }
-        },
+        render_kw=_legend("Correction for multiple testing", "m"),
     )
     attrs["covariates"] = LinesField(
         "Covariates",
         description="Variables the analysis adjusts for, one per line. Leave blank for none.",
-        render_kw={"params": {"rows": 3, "label": {"classes": "govuk-label--m"}}},
+        render_kw=_medium_label(rows=3),
     )
     attrs["mde"] = StringField(
         "Minimum detectable effect (optional)",
@@ -312,14 +305,7 @@ def plan_form(
         ),
         validators=[_number("Minimum detectable effect", "0.03")],
         widget=GovTextInput(),
-        render_kw={
-            "params": {
-                "classes": "govuk-input--width-10",
-                "inputmode": "decimal",
-                "spellcheck": False,
-                "label": {"classes": "govuk-label--m"},
-            }
-        },
+        render_kw=_decimal_box(10),
     )
     attrs["sequential"] = BooleanField(
         "Results will be monitored sequentially",
@@ -333,7 +319,7 @@ def plan_form(
         "Stopping rule",
         description="When the pilot stops early, or that it runs to its planned sample size.",
         widget=GovTextArea(),
-        render_kw={"params": {"rows": 3, "label": {"classes": "govuk-label--m"}}},
+        render_kw=_medium_label(rows=3),
     )
     attrs["version"] = HiddenField()
     attrs["submit"] = SubmitField("Save", widget=GovSubmitInput())
@@ -498,12 +484,12 @@ def new(slug: str) -> ResponseReturnValue:
     if latest is not None and not form.is_submitted():
         fill_form(form, latest, latest_specs)
     if form.validate_on_submit():
-        saved = save(
+        saved = save_new(
             form,
-            lambda session: plans.create_plan(
-                session=session, actor=current_actor(), pilot_slug=pilot.slug, data=form_data(form)
-            ),
+            plans.create_plan,
             duplicate_field="estimand",
+            pilot_slug=pilot.slug,
+            data=form_data(form),
         )
         if saved.result is not None:
             return redirect(_page_url(pilot.slug, saved.result.plan_version), 303)
@@ -564,14 +550,12 @@ def edit(slug: str, version: int) -> ResponseReturnValue:
             return _locked(pilot, _plan_or_404(db, slug, version), page)
         if saved.ok:
             return redirect(page, 303)
-    conflict = saved.conflict
-    rows = []
-    if conflict is not None:
-        form.version.data = str(conflict.current.get("version", "")) if conflict.current else ""
-        rows = conflict_rows(form, _saved_values(db, plan, metrics, conflict))
-    return render_template(
+    return edit_page(
         "plans/form.html",
-        form=form,
+        form,
+        saved,
+        rows=lambda current: conflict_rows(form, _saved_values(db, plan, metrics, current)),
+        resave_replaces=True,
         pilot=pilot,
         amending=None,
         heading=f"Edit draft version {version} of the analysis plan",
@@ -579,18 +563,16 @@ def edit(slug: str, version: int) -> ResponseReturnValue:
         caption=pilot.title,
         back_url=page,
         back_text=f"Back to version {version}",
-        conflict=conflict,
-        conflict_rows=rows,
         restart_url=url_for("plans.edit", slug=pilot.slug, version=version),
         history_url=history_url("analysis_plan", plan.id),
     )
 
 
 def _saved_values(
-    db: Session, plan: AnalysisPlan, metrics: list[Metric], conflict: Conflict
+    db: Session, plan: AnalysisPlan, metrics: list[Metric], current: dict[str, Any]
 ) -> dict[str, Any]:
     """The saved version for the conflict panel: the plan's fields and each metric's role/test."""
-    saved = dict(conflict.current or {})
+    saved = dict(current)
     db.refresh(plan)
     specs = {spec.metric: spec for spec in plans.plan_metric_specs(session=db, plan=plan)}
     for metric in metrics:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from tracker.db import get_session
 from tracker.models.enums import PolicyStage
 from tracker.services import search
 from tracker.services.overviews import get_policy_overview
-from tracker.web.filter_items import enum_checkboxes, select_items
+from tracker.web.filter_items import enum_checkboxes, picked, search_text, select_items, ticked
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("policies", __name__)
@@ -17,10 +17,10 @@ blueprint = Blueprint("policies", __name__)
 def policy_filters() -> search.PolicyFilters:
     """The portfolio's filters from the query string (?stage=alpha&stage=beta&team=…&tag=…&q=…)."""
     return search.PolicyFilters(
-        stages=search.parse_choices(request.args.getlist("stage"), PolicyStage),
-        team=request.args.get("team", "").strip(),
-        tag=request.args.get("tag", "").strip(),
-        text=search.clean_text(request.args.get("q")),
+        stages=ticked("stage", PolicyStage),
+        team=picked("team"),
+        tag=picked("tag"),
+        text=search_text(),
     )
 
 

@@ -9,37 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-    GovRadioInput,
-    GovTextArea,
-    GovTextInput,
-)
-from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Regexp,
-    StopValidation,
-    ValidationError,
-)
+from wtforms.validators import Length, Regexp, StopValidation, ValidationError
 
 from tracker.models import Policy
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX
+from tracker.models.base import SLUG_MAX, SLUG_PATTERN
 from tracker.models.enums import STAGE_ORDER, PolicyStage
 from tracker.models.policy import THEORY_OF_CHANGE_PARTS
 from tracker.services.policies import is_skip
-from tracker.web.fields import GovDateField, LinesField, date_required
+from tracker.web.fields import (
+    LinesField,
+    fieldset_legend,
+    long_text,
+    required_date,
+    required_radios,
+    short_text,
+    stripped,
+)
 from tracker.web.filters import label
 
 TEXTAREA = {"params": {"rows": 5}}
 LIST_AREA = {"params": {"rows": 3}}
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _slug_needed(form: Any, field: StringField) -> None:
@@ -58,18 +50,10 @@ def _theory_part(name: str, hint: str) -> LinesField:
 class PolicyFields(FlaskForm):  # type: ignore[misc]
     """A policy's description and theory of change (its stage moves only by decision)."""
 
-    title = StringField(
-        "Title",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the title"),
-            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
-    )
+    title = short_text("Title", required="Enter the title")
     slug = StringField(
         "Short name for web addresses",
-        filters=[_strip],
+        filters=[stripped],
         description=(
             "Lowercase words joined by hyphens, for example free-school-meals. "
             "Leave it blank to make one from the title. It cannot be changed later."
@@ -88,22 +72,15 @@ class PolicyFields(FlaskForm):  # type: ignore[misc]
         ],
         widget=GovTextInput(),
     )
-    team = StringField(
+    team = short_text(
         "Team",
-        filters=[_strip],
+        required="Enter the team",
         description="The team or organisation that owns the policy.",
-        validators=[
-            DataRequired("Enter the team"),
-            Length(max=TITLE_MAX, message=f"Team must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
     )
-    problem_statement = TextAreaField(
+    problem_statement = long_text(
         "Problem statement",
-        filters=[_strip],
+        required="Enter the problem statement",
         description="The problem the policy should solve, and for whom.",
-        validators=[DataRequired("Enter the problem statement")],
-        widget=GovTextArea(),
         render_kw=TEXTAREA,
     )
     tags = LinesField(
@@ -140,30 +117,21 @@ class StageFields(FlaskForm):  # type: ignore[misc]
 
     from_stage_value: PolicyStage | None = None
 
-    to_stage = RadioField(
+    to_stage = required_radios(
         "Stage",
-        choices=[SelectChoice(stage.value, label(stage)) for stage in STAGE_ORDER],
-        validators=[InputRequired("Select a stage")],
-        widget=GovRadioInput(),
-        render_kw={
-            "params": {
-                "fieldset": {"legend": {"text": "Stage", "classes": "govuk-fieldset__legend--s"}}
-            }
-        },
+        [SelectChoice(stage.value, label(stage)) for stage in STAGE_ORDER],
+        "Select a stage",
+        render_kw={"params": fieldset_legend("Stage")},
     )
-    rationale = TextAreaField(
+    rationale = long_text(
         "Rationale",
-        filters=[_strip],
+        required="Enter the rationale for the decision",
         description="Why the policy is at this stage: what was learned, what was agreed.",
-        validators=[DataRequired("Enter the rationale for the decision")],
-        widget=GovTextArea(),
         render_kw=TEXTAREA,
     )
-    skip_reason = TextAreaField(
+    skip_reason = long_text(
         "Reason for skipping or going back stages",
-        filters=[_strip],
         description="Only needed if the decision does not move to the next stage.",
-        widget=GovTextArea(),
         render_kw=LIST_AREA,
     )
     evidence = LinesField(
@@ -171,21 +139,12 @@ class StageFields(FlaskForm):  # type: ignore[misc]
         description="Reports, research or data behind the decision, one per line.",
         render_kw=LIST_AREA,
     )
-    decided_by = StringField(
+    decided_by = short_text(
         "Decided by",
-        filters=[_strip],
+        required="Enter who made the decision",
         description="The person or board that made the decision, for example Programme board.",
-        validators=[
-            DataRequired("Enter who made the decision"),
-            Length(max=TITLE_MAX, message=f"Decided by must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
     )
-    decided_on = GovDateField(
-        "Date of the decision",
-        description="For example, 27 3 2025",
-        validators=[date_required("Enter the date of the decision")],
-    )
+    decided_on = required_date("Date of the decision", "Enter the date of the decision")
 
     def validate_skip_reason(self, field: TextAreaField) -> None:
         """Ask for a reason before the service does, in words for this form."""
@@ -253,9 +212,7 @@ def _legend(
     text: str, items: list[dict[str, Any]] | None = None, *, hint: str = ""
 ) -> dict[str, Any]:
     """Radio options: the question as a legend, an optional hint, and hints per item."""
-    params: dict[str, Any] = {
-        "fieldset": {"legend": {"text": text, "classes": "govuk-fieldset__legend--s"}}
-    }
+    params = fieldset_legend(text)
     if hint:
         params["hint"] = {"text": hint}
     if items:

@@ -28,8 +28,10 @@ from tracker.web.editing import (
     ConflictRow,
     Saved,
     conflict_rows,
+    edit_page,
     expected_version,
-    save,
+    save_changes,
+    save_new,
     show_service_errors,
 )
 from tracker.web.filters import label
@@ -84,15 +86,13 @@ def _saved_view(saved: dict[str, Any]) -> dict[str, Any]:
     return {**saved, **{f"theory_{part}": theory.get(part, []) for part in THEORY_OF_CHANGE_PARTS}}
 
 
-def _policy_page(form: FlaskForm, **context: Any) -> str:
-    return render_template(
-        "policy_forms/policy.html",
-        form=form,
-        policy_fields=POLICY_FIELDS,
-        theory_fields=THEORY_FIELDS,
-        decision_fields=DECISION_FIELDS,
-        **context,
-    )
+def _policy_fields() -> dict[str, Any]:
+    """The policy page's field groups, each rendered under its own heading."""
+    return {
+        "policy_fields": POLICY_FIELDS,
+        "theory_fields": THEORY_FIELDS,
+        "decision_fields": DECISION_FIELDS,
+    }
 
 
 @blueprint.route("/policies/new", methods=["GET", "POST"])
@@ -103,20 +103,19 @@ def new() -> ResponseReturnValue:
     if form.is_submitted() and not (form.slug.data or "").strip():
         form.slug.data = derived_slug(form.title.data or "")
     if form.validate_on_submit():
-        saved = save(
+        saved = save_new(
             form,
-            lambda db_session: policies.create_policy(
-                session=db_session,
-                actor=current_actor(),
-                data={**_policy_data(form), "slug": form.slug.data},
-                first_decision=_decision_data(form),
-            ),
+            policies.create_policy,
             duplicate_field="slug",
+            data={**_policy_data(form), "slug": form.slug.data},
+            first_decision=_decision_data(form),
         )
         if saved.ok:
             return redirect(url_for("policies.detail", slug=form.slug.data), 303)
-    return _policy_page(
-        form,
+    return render_template(
+        "policy_forms/policy.html",
+        form=form,
+        **_policy_fields(),
         heading="Add a policy",
         back_url=url_for("policies.index"),
         back_text="Back to portfolio",
@@ -132,33 +131,24 @@ def edit(slug: str) -> ResponseReturnValue:
     form = PolicyEditForm() if request.method == "POST" else PolicyEditForm(data=_values(policy))
     saved: Saved[Policy] = Saved()
     if form.validate_on_submit():
-        saved = save(
-            form,
-            lambda db_session: policies.update_policy(
-                session=db_session,
-                actor=current_actor(),
-                slug=policy.slug,
-                data=_policy_data(form),
-                expected_version=expected_version(form.version.data),
-            ),
+        saved = save_changes(
+            form, policies.update_policy, slug=policy.slug, data=_policy_data(form)
         )
         if saved.ok:
             return redirect(url_for("policies.detail", slug=policy.slug), 303)
-    conflict = saved.conflict
-    rows = []
-    if conflict is not None and conflict.current is not None:
-        rows = conflict_rows(form, _saved_view(conflict.current))
-        # Saving again now means "replace theirs", as the conflict panel offers.
-        form.version.data = str(conflict.current["version"])
-    return _policy_page(
+    return edit_page(
+        "policy_forms/policy.html",
         form,
+        saved,
+        rows=lambda current: conflict_rows(form, _saved_view(current)),
+        # Saving again now means "replace theirs", as the conflict panel offers.
+        resave_replaces=True,
+        **_policy_fields(),
         heading=f"Edit {policy.title}",
         caption="Policy",
         back_url=url_for("policies.detail", slug=policy.slug),
         back_text=f"Back to {policy.title}",
         submit_text="Save changes",
-        conflict=conflict,
-        conflict_rows=rows,
         restart_url=url_for("policy_forms.edit", slug=policy.slug),
         history_url=history_url("policy", records.id_of(policy)),
     )
@@ -206,15 +196,8 @@ def confirm_stage(slug: str) -> ResponseReturnValue:
     form = StageDecisionForm.for_policy(policy)
     conflict = _stale(form, policy)
     if conflict is None and form.validate_on_submit():
-        saved = save(
-            form,
-            lambda db_session: policies.decide_stage(
-                session=db_session,
-                actor=current_actor(),
-                slug=policy.slug,
-                data=_decision_data(form),
-                expected_version=expected_version(form.version.data),
-            ),
+        saved = save_changes(
+            form, policies.decide_stage, slug=policy.slug, data=_decision_data(form)
         )
         if saved.ok:
             return redirect(url_for("policies.detail", slug=slug, _anchor="stage-history"), 303)

@@ -15,21 +15,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
     GovSelect,
-    GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from tracker.models.base import SLUG_MAX, SLUG_PATTERN, TITLE_MAX
+from tracker.models.base import SLUG_MAX, SLUG_PATTERN
 from tracker.models.enums import (
     Direction,
     EngagementGroup,
@@ -37,16 +29,17 @@ from tracker.models.enums import (
     HypothesisStatus,
     MetricKind,
 )
-from tracker.web.fields import GovDateField, date_required
+from tracker.web.fields import (
+    fieldset_legend,
+    long_text,
+    required_date,
+    short_text,
+    stripped,
+)
 from tracker.web.filters import label
 
 NO_METRIC = ""
 NO_ITERATION = ""
-
-
-def _strip(value: Any) -> Any:
-    """Surrounding spaces dropped; a text box missing from the post counts as empty."""
-    return value.strip() if isinstance(value, str) else "" if value is None else value
 
 
 def _key_field(example: str) -> StringField:
@@ -56,7 +49,7 @@ def _key_field(example: str) -> StringField:
             "A short name used in web addresses and files. Use lower case letters, numbers and "
             f"hyphens, for example ‘{example}’. You cannot change it later."
         ),
-        filters=[_strip],
+        filters=[stripped],
         validators=[
             DataRequired("Enter a key"),
             Length(max=SLUG_MAX, message=f"Key must be {SLUG_MAX} characters or fewer"),
@@ -74,13 +67,10 @@ def _key_field(example: str) -> StringField:
 
 
 def _text(label_text: str, hint: str, required: str | None = None, rows: int = 3) -> Any:
-    validators = [DataRequired(required)] if required else []
-    return TextAreaField(
+    return long_text(
         label_text,
+        required=required,
         description=hint,
-        filters=[_strip],
-        validators=validators,
-        widget=GovTextArea(),
         render_kw={"params": {"rows": rows, "label": {"classes": "govuk-label--s"}}},
     )
 
@@ -88,7 +78,6 @@ def _text(label_text: str, hint: str, required: str | None = None, rows: int = 3
 def _radios(
     label_text: str, choices: list[SelectChoice], required: str, hint: str = "", **kwargs: Any
 ) -> Any:
-    legend = {"text": label_text, "classes": "govuk-fieldset__legend--s"}
     return RadioField(
         label_text,
         choices=choices,
@@ -96,7 +85,7 @@ def _radios(
         invalid_choice_message=required,
         widget=GovRadioInput(),
         # The widget always adds a hint: without one it would be an empty, announced box.
-        render_kw={"params": {"fieldset": {"legend": legend}, **({} if hint else {"hint": None})}},
+        render_kw={"params": {**fieldset_legend(label_text), **({} if hint else {"hint": None})}},
         **kwargs,
     )
 
@@ -112,7 +101,7 @@ class NumberText(StringField):  # type: ignore[misc]
     """
 
     def __init__(self, label_text: str, message: str, *, whole: bool = False, **kwargs: Any):
-        super().__init__(label_text, filters=[_strip], widget=GovTextInput(), **kwargs)
+        super().__init__(label_text, filters=[stripped], widget=GovTextInput(), **kwargs)
         self.message = message
         self.whole = whole
 
@@ -163,16 +152,7 @@ class UserNeedForm(FlaskForm):  # type: ignore[misc]
         description="Select all that apply.",
         choices=[],
         widget=GovCheckboxesInput(),
-        render_kw={
-            "params": {
-                "fieldset": {
-                    "legend": {
-                        "text": "Metrics that show the need is met",
-                        "classes": "govuk-fieldset__legend--s",
-                    }
-                }
-            }
-        },
+        render_kw={"params": fieldset_legend("Metrics that show the need is met")},
     )
     version = HiddenField()
 
@@ -233,27 +213,16 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
     """An outcome metric: what it measures, how it is counted and which way is better."""
 
     key = _key_field("take-up")
-    name = StringField(
-        "Name",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the name of the metric"),
-            Length(max=TITLE_MAX, message=f"Name must be {TITLE_MAX} characters or fewer"),
-        ],
-        widget=GovTextInput(),
-    )
+    name = short_text("Name", required="Enter the name of the metric")
     kind = _radios(
         "Kind of metric",
         _enum_choices(MetricKind, METRIC_KIND_LABELS),
         "Select the kind of metric",
         "You cannot change this later: results are stored by it.",
     )
-    unit = StringField(
+    unit = short_text(
         "Unit (optional)",
         description="For example ‘days’, ‘pounds’ or ‘claims per 1,000 families’",
-        filters=[_strip],
-        validators=[Length(max=TITLE_MAX, message=f"Unit must be {TITLE_MAX} characters or fewer")],
-        widget=GovTextInput(),
         render_kw={"params": {"classes": "govuk-input--width-20"}},
     )
     direction = _radios(
@@ -281,20 +250,10 @@ class EngagementForm(FlaskForm):  # type: ignore[misc]
     method = _radios(
         "How were they engaged?", _enum_choices(EngagementMethod), "Select how they were engaged"
     )
-    held_on = GovDateField(
+    held_on = required_date(
         "Date of the engagement",
-        description="For example, 27 3 2025",
-        validators=[date_required("Enter the date of the engagement")],
-        render_kw={
-            "params": {
-                "fieldset": {
-                    "legend": {
-                        "text": "Date of the engagement",
-                        "classes": "govuk-fieldset__legend--s",
-                    }
-                }
-            }
-        },
+        "Enter the date of the engagement",
+        render_kw={"params": fieldset_legend("Date of the engagement")},
     )
     participants = NumberText(
         "Number of people (optional)",

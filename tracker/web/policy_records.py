@@ -1,5 +1,8 @@
 """Creating and editing a policy's user needs, hypotheses, metrics and engagement log.
 
+Every kind of record has the same two pages (`_new_page`, `_edit_page`); a `RecordPages` says
+all that differs between the kinds: the form, the services, the wording and how a record is shown.
+
 The choices that name other records (a need's metrics, the metric a hypothesis is measured by,
 the iteration an engagement fed into) are the policy's own records, read when the page opens;
 a choice with nothing to choose from is left off the form and the page says why.
@@ -8,9 +11,8 @@ a choice with nothing to choose from is left off the form and the page says why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,13 +21,14 @@ from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice, SelectFieldBase
 
 from tracker.db import get_session
-from tracker.models import Engagement, Iteration, Metric, Pilot, Policy
+from tracker.models import Engagement, Hypothesis, Iteration, Metric, Pilot, Policy, UserNeed
 from tracker.services import engagements, hypotheses, iterations, metrics, pilots, user_needs
 from tracker.services.actors import WRITE_ROLE
+from tracker.services.errors import Conflict
 from tracker.services.policies import get_policy
 from tracker.web.auth import current_actor, require_role
 from tracker.web.editing import ConflictRow, Saved, conflict_rows, expected_version, save
-from tracker.web.fields import GovDateField
+from tracker.web.fields import GovDateField, long_iso_date
 from tracker.web.filters import long_date
 from tracker.web.history import history_url
 from tracker.web.policy_record_forms import (
@@ -44,8 +47,38 @@ blueprint = Blueprint("policy_records", __name__)
 POLICY = f"/policies/<{SLUG_ROUTE}:slug>"
 KEY = f"<{SLUG_ROUTE}:key>"
 
+Record = TypeVar("Record", UserNeed, Hypothesis, Metric, Engagement)
+Values = dict[str, Any]
+AnyForm = TypeVar("AnyForm", bound=FlaskForm)
 
-# Shared page plumbing ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordPages(Generic[Record]):
+    """What the create and edit pages of one kind of policy record need to know about it."""
+
+    entity: str  # its table: names its write role, its history, its template and its routes
+    section: str  # the policy page's section for it, also the pages' place in the web address
+    add_heading: str
+    submit_text: str
+    form: Callable[[Session, Policy, Values | None], Any]  # its form, with a record's values
+    data: Callable[[Any], Values]  # a valid form's values for the service (all but the key)
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    find: Callable[[Session, Policy, Any], Record]  # the record the edit page's address names
+    values: Callable[[Session, Policy, Record], Values]  # the record as its form shows it
+    edit_heading: Callable[[Record], str]
+    # The saved version in a conflict as the form words it, where the two differ.
+    shown_saved: Callable[[Session, Policy, Record, Values], Values] | None = None
+    context: Callable[[Record], Values] = lambda record: {}
+    fixed: tuple[str, ...] = ("key",)  # shown on the create page only: they never change
+    ident: str = KEY  # how the edit page's address names the record
+
+    @property
+    def template(self) -> str:
+        return f"policy_records/{self.entity}.html"
+
+
+# The shared create and edit flow ----------------------------------------------------------------
 
 
 def _policy(slug: str) -> Policy:
@@ -56,7 +89,7 @@ def _policy_url(policy: Policy, anchor: str) -> str:
     return url_for("policies.detail", slug=policy.slug, _anchor=anchor)
 
 
-def _open(form_class: type[FlaskForm], values: dict[str, Any] | None = None) -> Any:
+def _open(form_class: type[FlaskForm], values: Values | None = None) -> Any:
     """The form with `values` on GET (an edit page's record), or with what was posted."""
     if request.method == "POST" or values is None:
         return form_class()
@@ -68,44 +101,112 @@ def _drop(form: FlaskForm, *names: str) -> None:
         delattr(form, name)
 
 
-def _done(policy: Policy, anchor: str) -> ResponseReturnValue:
-    return redirect(_policy_url(policy, anchor), code=303)
+def _choose_from(
+    form: AnyForm,
+    name: str,
+    records: list[SelectChoice],
+    *,
+    before: tuple[SelectChoice, ...] = (),
+    after: tuple[SelectChoice, ...] = (),
+) -> AnyForm:
+    """Offer the policy's own records as the choices of `name`, with any "none of them" option
+    `before` or `after` them; with no records the question is left off and the page says why."""
+    if records:
+        form[name].choices = [*before, *records, *after]
+    else:
+        _drop(form, name)
+    return form
+
+
+def _new_page(pages: RecordPages[Any], slug: str) -> ResponseReturnValue:
+    """Add a record to a policy, then go back to its section of the policy page."""
+    policy = _policy(slug)
+    form = pages.form(get_session(), policy, None)
+    _drop(form, "version")
+    if form.validate_on_submit():
+        values = {**pages.data(form), "key": form.key.data}
+        saved = save(
+            form,
+            lambda db: pages.create(
+                session=db, actor=current_actor(), policy_slug=policy.slug, data=values
+            ),
+            duplicate_field="key",
+        )
+        if saved.ok:
+            return redirect(_policy_url(policy, pages.section), code=303)
+    return _page(pages, form, policy, heading=pages.add_heading, submit_text=pages.submit_text)
+
+
+def _edit_page(pages: RecordPages[Any], slug: str, ident: Any) -> ResponseReturnValue:
+    """Change a record, at the version the form was opened at; a stale save shows both."""
+    db_session = get_session()
+    policy = _policy(slug)
+    record = pages.find(db_session, policy, ident)
+    values = {**pages.values(db_session, policy, record), "version": str(record.version)}
+    form = pages.form(db_session, policy, values)
+    _drop(form, *pages.fixed)
+    saved: Saved[Any] = Saved()
+    if form.validate_on_submit():
+        saved = save(
+            form,
+            lambda db: pages.update(
+                session=db,
+                actor=current_actor(),
+                policy_slug=policy.slug,
+                key=record.key,
+                data=pages.data(form),
+                expected_version=expected_version(form.version.data),
+            ),
+        )
+        if saved.ok:
+            return redirect(_policy_url(policy, pages.section), code=303)
+    shown_saved = pages.shown_saved
+    return _page(
+        pages,
+        form,
+        policy,
+        heading=pages.edit_heading(record),
+        submit_text="Save changes",
+        conflict=saved.conflict,
+        shown=(lambda current: shown_saved(db_session, policy, record, current))
+        if shown_saved
+        else None,
+        history_url=history_url(pages.entity, record.id),
+        record_key=record.key,
+        **pages.context(record),
+    )
 
 
 def _page(
-    template: str,
+    pages: RecordPages[Any],
     form: FlaskForm,
     policy: Policy,
-    anchor: str,
     *,
     heading: str,
     submit_text: str,
-    saved: Saved[Any] | None = None,
-    shown_saved: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-    history: tuple[str, int | None] | None = None,
+    conflict: Conflict | None = None,
+    shown: Callable[[Values], Values] | None = None,
     **context: Any,
 ) -> str:
     """Render a create or edit page; a stale save shows both versions, ready to save again."""
-    conflict = saved.conflict if saved else None
     rows = []
     if conflict is not None and conflict.current is not None:
-        current = shown_saved(conflict.current) if shown_saved else conflict.current
+        current = shown(conflict.current) if shown else conflict.current
         rows = _readable(form, conflict_rows(form, current))
         # Saving again now replaces the version the user has just been shown.
         form.version.data = str(conflict.current["version"])
     return render_template(
-        template,
+        pages.template,
         form=form,
         policy=policy,
         heading=heading,
         caption=policy.title,
-        back_url=_policy_url(policy, anchor),
+        back_url=_policy_url(policy, pages.section),
         back_text=f"Back to {policy.title}",
         submit_text=submit_text,
         conflict=conflict,
         conflict_rows=rows,
         restart_url=request.path,
-        history_url=history_url(*history) if history else None,
         **context,
     )
 
@@ -119,7 +220,7 @@ def _readable(form: FlaskForm, rows: list[ConflictRow]) -> list[ConflictRow]:
             labels = {str(value): str(text) for value, text, *_ in field.iter_choices()}
             wording[str(field.label.text)] = _choice_labels(labels)
         elif isinstance(field, GovDateField):
-            wording[str(field.label.text)] = _long_iso_date
+            wording[str(field.label.text)] = long_iso_date
     return [
         replace(row, yours=say(row.yours), saved=say(row.saved))
         if (say := wording.get(row.label))
@@ -137,48 +238,42 @@ def _choice_labels(labels: dict[str, str]) -> Callable[[str], str]:
     return say
 
 
-def _long_iso_date(text: str) -> str:
-    try:
-        return long_date(date.fromisoformat(text))
-    except ValueError:
-        return text
+def _route(pages: RecordPages[Any]) -> None:
+    """The kind's pages: <policy>/<section>/new and <policy>/<section>/<ident>/edit, each
+    open only to the kind's write role (the same role its service checks)."""
+    guard = require_role(WRITE_ROLE[pages.entity])
+
+    def new(slug: str) -> ResponseReturnValue:
+        return _new_page(pages, slug)
+
+    def edit(slug: str, **address: Any) -> ResponseReturnValue:
+        (ident,) = address.values()
+        return _edit_page(pages, slug, ident)
+
+    base = f"{POLICY}/{pages.section}"
+    methods = ["GET", "POST"]
+    blueprint.add_url_rule(f"{base}/new", f"new_{pages.entity}", guard(new), methods=methods)
+    edit_rule = f"{base}/{pages.ident}/edit"
+    blueprint.add_url_rule(edit_rule, f"edit_{pages.entity}", guard(edit), methods=methods)
 
 
-def _create(
-    form: FlaskForm, policy: Policy, create: Callable[..., Any], data: Callable[[], dict[str, Any]]
-) -> Saved[Any]:
-    """Run a service's create_x for a valid form; a duplicate key is named on the key field."""
-    if not form.validate_on_submit():
-        return Saved()
-    values = {**data(), "key": form.key.data}
-    return save(
-        form,
-        lambda db: create(session=db, actor=current_actor(), policy_slug=policy.slug, data=values),
-        duplicate_field="key",
-    )
-
-
-def _update(
-    form: FlaskForm, policy: Policy, key: str, update: Callable[..., Any], data: Callable[[], Any]
-) -> Saved[Any]:
-    """Run a service's update_x for a valid form, at the version the form was opened at."""
-    if not form.validate_on_submit():
-        return Saved()
-    return save(
-        form,
-        lambda db: update(
-            session=db,
-            actor=current_actor(),
-            policy_slug=policy.slug,
-            key=key,
-            data=data(),
-            expected_version=expected_version(form.version.data),
-        ),
-    )
-
-
-def _metric_choices(session: Session, policy: Policy) -> list[Metric]:
+def _policy_metrics(session: Session, policy: Policy) -> list[Metric]:
     return metrics.list_metrics(session=session, policy_slug=policy.slug)
+
+
+def _metric_options(session: Session, policy: Policy) -> list[SelectChoice]:
+    return [SelectChoice(m.key, m.name) for m in _policy_metrics(session, policy)]
+
+
+def _by_key(get: Callable[..., Record]) -> Callable[[Session, Policy, str], Record]:
+    """Find a record by its policy and the key in the edit page's address, with get_x."""
+    return lambda session, policy, key: get(
+        session=session, policy_slug=policy.slug, key=checked(key)
+    )
+
+
+def _texts(form: FlaskForm, names: tuple[str, ...]) -> Values:
+    return {name: getattr(form, name).data for name in names}
 
 
 # User needs -------------------------------------------------------------------------------------
@@ -186,73 +281,37 @@ def _metric_choices(session: Session, policy: Policy) -> list[Metric]:
 NEED_TEXTS = ("as_a", "i_need", "so_that", "evidence_source")
 
 
-def _need_form(session: Session, policy: Policy, values: dict[str, Any] | None) -> UserNeedForm:
-    form = _open(UserNeedForm, values)
-    choices = [SelectChoice(m.key, m.name) for m in _metric_choices(session, policy)]
-    if choices:
-        form.metric_keys.choices = choices
-    else:
-        _drop(form, "metric_keys")
-    return form  # type: ignore[no-any-return]
+def _need_form(session: Session, policy: Policy, values: Values | None) -> UserNeedForm:
+    form: UserNeedForm = _open(UserNeedForm, values)
+    return _choose_from(form, "metric_keys", _metric_options(session, policy))
 
 
-def _need_data(form: UserNeedForm) -> dict[str, Any]:
-    data = {name: getattr(form, name).data for name in NEED_TEXTS}
+def _need_data(form: UserNeedForm) -> Values:
+    data = _texts(form, NEED_TEXTS)
     data["metric_keys"] = form.metric_keys.data or [] if "metric_keys" in form else []
     return data
 
 
-@blueprint.route(f"{POLICY}/user-needs/new", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["user_need"])
-def new_user_need(slug: str) -> ResponseReturnValue:
-    """Add a user need to a policy."""
-    policy = _policy(slug)
-    form = _need_form(get_session(), policy, None)
-    _drop(form, "version")
-    if _create(form, policy, user_needs.create_user_need, lambda: _need_data(form)).ok:
-        return _done(policy, "user-needs")
-    return _page(
-        "policy_records/user_need.html",
-        form,
-        policy,
-        "user-needs",
-        heading="Add a user need",
-        submit_text="Save user need",
-    )
+def _need_metrics(session: Session, policy: Policy, need: UserNeed, current: Values) -> Values:
+    return {**current, "metric_keys": user_needs.metric_keys_of(session=session, need=need)}
 
 
-@blueprint.route(f"{POLICY}/user-needs/{KEY}/edit", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["user_need"])
-def edit_user_need(slug: str, key: str) -> ResponseReturnValue:
-    """Change a user need or the metrics linked to it."""
-    db_session = get_session()
-    policy = _policy(slug)
-    need = user_needs.get_user_need(session=db_session, policy_slug=policy.slug, key=checked(key))
-    values = {
-        **need.model_dump(include=set(NEED_TEXTS)),
-        "metric_keys": user_needs.metric_keys_of(session=db_session, need=need),
-        "version": str(need.version),
-    }
-    form = _need_form(db_session, policy, values)
-    _drop(form, "key")
-    saved = _update(form, policy, need.key, user_needs.update_user_need, lambda: _need_data(form))
-    if saved.ok:
-        return _done(policy, "user-needs")
-    return _page(
-        "policy_records/user_need.html",
-        form,
-        policy,
-        "user-needs",
-        heading="Change a user need",
-        submit_text="Save changes",
-        saved=saved,
-        shown_saved=lambda current: {
-            **current,
-            "metric_keys": user_needs.metric_keys_of(session=db_session, need=need),
-        },
-        history=("user_need", need.id),
-        record_key=need.key,
-    )
+USER_NEEDS = RecordPages[UserNeed](
+    entity="user_need",
+    section="user-needs",
+    add_heading="Add a user need",
+    submit_text="Save user need",
+    form=_need_form,
+    data=_need_data,
+    create=user_needs.create_user_need,
+    update=user_needs.update_user_need,
+    find=_by_key(user_needs.get_user_need),
+    values=lambda session, policy, need: _need_metrics(
+        session, policy, need, need.model_dump(include=set(NEED_TEXTS))
+    ),
+    edit_heading=lambda need: "Change a user need",
+    shown_saved=_need_metrics,
+)
 
 
 # Hypotheses -------------------------------------------------------------------------------------
@@ -260,83 +319,46 @@ def edit_user_need(slug: str, key: str) -> ResponseReturnValue:
 HYPOTHESIS_TEXTS = ("we_believe", "for_users", "will")
 
 
-def _hypothesis_form(policy_metrics: list[Metric], values: dict[str, Any] | None) -> HypothesisForm:
-    form = _open(HypothesisForm, values)
-    if policy_metrics:
-        form.measured_by.choices = [
-            *(SelectChoice(m.key, m.name) for m in policy_metrics),
-            SelectChoice(NO_METRIC, "Not decided yet"),
-        ]
-    else:
-        _drop(form, "measured_by")
-    return form  # type: ignore[no-any-return]
+def _hypothesis_form(session: Session, policy: Policy, values: Values | None) -> HypothesisForm:
+    form: HypothesisForm = _open(HypothesisForm, values)
+    undecided = SelectChoice(NO_METRIC, "Not decided yet")
+    return _choose_from(form, "measured_by", _metric_options(session, policy), after=(undecided,))
 
 
-def _hypothesis_data(form: HypothesisForm) -> dict[str, Any]:
-    data = {name: getattr(form, name).data for name in HYPOTHESIS_TEXTS}
+def _hypothesis_data(form: HypothesisForm) -> Values:
+    data = _texts(form, HYPOTHESIS_TEXTS)
     data["status"] = form.status.data
     data["measured_by"] = form.measured_by.data or None if "measured_by" in form else None
     return data
 
 
-@blueprint.route(f"{POLICY}/hypotheses/new", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["hypothesis"])
-def new_hypothesis(slug: str) -> ResponseReturnValue:
-    """Add a hypothesis to a policy."""
-    policy = _policy(slug)
-    form = _hypothesis_form(_metric_choices(get_session(), policy), None)
-    _drop(form, "version")
-    create = hypotheses.create_hypothesis
-    if _create(form, policy, create, lambda: _hypothesis_data(form)).ok:
-        return _done(policy, "hypotheses")
-    return _page(
-        "policy_records/hypothesis.html",
-        form,
-        policy,
-        "hypotheses",
-        heading="Add a hypothesis",
-        submit_text="Save hypothesis",
-    )
+def _measured_by(session: Session, policy: Policy, metric_id: int | None) -> str:
+    """The key of the metric a hypothesis is measured by, as its radios name it."""
+    metric_keys = {m.id: m.key for m in _policy_metrics(session, policy)}
+    return metric_keys.get(metric_id, NO_METRIC)
 
 
-@blueprint.route(f"{POLICY}/hypotheses/{KEY}/edit", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["hypothesis"])
-def edit_hypothesis(slug: str, key: str) -> ResponseReturnValue:
-    """Change a hypothesis, what it is measured by, or its status."""
-    db_session = get_session()
-    policy = _policy(slug)
-    hypothesis = hypotheses.get_hypothesis(
-        session=db_session, policy_slug=policy.slug, key=checked(key)
-    )
-    policy_metrics = _metric_choices(db_session, policy)
-    metric_keys = {m.id: m.key for m in policy_metrics}
-    values = {
+HYPOTHESES = RecordPages[Hypothesis](
+    entity="hypothesis",
+    section="hypotheses",
+    add_heading="Add a hypothesis",
+    submit_text="Save hypothesis",
+    form=_hypothesis_form,
+    data=_hypothesis_data,
+    create=hypotheses.create_hypothesis,
+    update=hypotheses.update_hypothesis,
+    find=_by_key(hypotheses.get_hypothesis),
+    values=lambda session, policy, hypothesis: {
         **hypothesis.model_dump(include=set(HYPOTHESIS_TEXTS)),
         "status": hypothesis.status.value,
-        "measured_by": metric_keys.get(hypothesis.metric_id, NO_METRIC),
-        "version": str(hypothesis.version),
-    }
-    form = _hypothesis_form(policy_metrics, values)
-    _drop(form, "key")
-    update = hypotheses.update_hypothesis
-    saved = _update(form, policy, hypothesis.key, update, lambda: _hypothesis_data(form))
-    if saved.ok:
-        return _done(policy, "hypotheses")
-    return _page(
-        "policy_records/hypothesis.html",
-        form,
-        policy,
-        "hypotheses",
-        heading="Change a hypothesis",
-        submit_text="Save changes",
-        saved=saved,
-        shown_saved=lambda current: {
-            **current,
-            "measured_by": metric_keys.get(current.get("metric_id"), NO_METRIC),
-        },
-        history=("hypothesis", hypothesis.id),
-        record_key=hypothesis.key,
-    )
+        "measured_by": _measured_by(session, policy, hypothesis.metric_id),
+    },
+    edit_heading=lambda hypothesis: "Change a hypothesis",
+    shown_saved=lambda session, policy, hypothesis, current: {
+        **current,
+        "measured_by": _measured_by(session, policy, current.get("metric_id")),
+    },
+)
 
 
 # Metrics ----------------------------------------------------------------------------------------
@@ -344,66 +366,40 @@ def edit_hypothesis(slug: str, key: str) -> ResponseReturnValue:
 METRIC_TEXTS = ("name", "unit", "description")
 
 
-def _metric_data(form: MetricForm) -> dict[str, Any]:
-    data = {name: getattr(form, name).data for name in METRIC_TEXTS}
+def _metric_data(form: MetricForm) -> Values:
+    """The metric's values; its kind only from the create page (the edit page cannot change it)."""
+    data = _texts(form, METRIC_TEXTS)
     data["direction"] = form.direction.data
     data["minimum_important_difference"] = form.minimum_important_difference.number()
+    if "kind" in form:
+        data["kind"] = form.kind.data
     return data
 
 
-@blueprint.route(f"{POLICY}/metrics/new", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["metric"])
-def new_metric(slug: str) -> ResponseReturnValue:
-    """Define an outcome metric of a policy (analysts only)."""
-    policy = _policy(slug)
-    form = _open(MetricForm)
-    _drop(form, "version")
-
-    def data() -> dict[str, Any]:
-        return {**_metric_data(form), "kind": form.kind.data}
-
-    if _create(form, policy, metrics.create_metric, data).ok:
-        return _done(policy, "metrics")
-    return _page(
-        "policy_records/metric.html",
-        form,
-        policy,
-        "metrics",
-        heading="Add a metric",
-        submit_text="Save metric",
-    )
-
-
-@blueprint.route(f"{POLICY}/metrics/{KEY}/edit", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["metric"])
-def edit_metric(slug: str, key: str) -> ResponseReturnValue:
-    """Change a metric; its key and kind are shown but cannot change."""
-    policy = _policy(slug)
-    metric = metrics.get_metric(session=get_session(), policy_slug=policy.slug, key=checked(key))
+def _metric_values(metric: Metric) -> Values:
     mid = metric.minimum_important_difference
-    values = {
+    return {
         **metric.model_dump(include=set(METRIC_TEXTS)),
         "direction": metric.direction.value,
         "minimum_important_difference": "" if mid is None else f"{mid:g}",
-        "version": str(metric.version),
     }
-    form = _open(MetricForm, values)
-    _drop(form, "key", "kind")
-    saved = _update(form, policy, metric.key, metrics.update_metric, lambda: _metric_data(form))
-    if saved.ok:
-        return _done(policy, "metrics")
-    return _page(
-        "policy_records/metric.html",
-        form,
-        policy,
-        "metrics",
-        heading=f"Change the metric ‘{metric.name}’",
-        submit_text="Save changes",
-        saved=saved,
-        history=("metric", metric.id),
-        record_key=metric.key,
-        kind_label=METRIC_KIND_LABELS[metric.kind.value],
-    )
+
+
+METRICS = RecordPages[Metric](
+    entity="metric",
+    section="metrics",
+    add_heading="Add a metric",
+    submit_text="Save metric",
+    form=lambda session, policy, values: _open(MetricForm, values),
+    data=_metric_data,
+    create=metrics.create_metric,
+    update=metrics.update_metric,
+    find=_by_key(metrics.get_metric),
+    values=lambda session, policy, metric: _metric_values(metric),
+    edit_heading=lambda metric: f"Change the metric ‘{metric.name}’",
+    context=lambda metric: {"kind_label": METRIC_KIND_LABELS[metric.kind.value]},
+    fixed=("key", "kind"),
+)
 
 
 # Engagement log ---------------------------------------------------------------------------------
@@ -428,28 +424,17 @@ def _iteration_value(session: Session, iteration_id: int | None) -> str:
     return f"{pilot.slug}:{iteration.number}"
 
 
-def _engagement_form(
-    session: Session, policy: Policy, values: dict[str, Any] | None
-) -> EngagementForm:
-    form = _open(EngagementForm, values)
-    choices = _iteration_choices(session, policy)
-    if choices:
-        form.iteration.choices = [
-            SelectChoice(NO_ITERATION, "Not linked to an iteration"),
-            *choices,
-        ]
-    else:
-        _drop(form, "iteration")
-    return form  # type: ignore[no-any-return]
+def _engagement_form(session: Session, policy: Policy, values: Values | None) -> EngagementForm:
+    form: EngagementForm = _open(EngagementForm, values)
+    unlinked = SelectChoice(NO_ITERATION, "Not linked to an iteration")
+    return _choose_from(form, "iteration", _iteration_choices(session, policy), before=(unlinked,))
 
 
 ENGAGEMENT_TEXTS = ("held_on", "what_we_heard", "what_changed")
 
 
-def _engagement_data(form: EngagementForm) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        name: getattr(form, name).data for name in ("group", "method", *ENGAGEMENT_TEXTS)
-    }
+def _engagement_data(form: EngagementForm) -> Values:
+    data = _texts(form, ("group", "method", *ENGAGEMENT_TEXTS))
     data["participants"] = form.participants.number()
     choice = form.iteration.data if "iteration" in form else NO_ITERATION
     pilot_slug, _, number = (choice or NO_ITERATION).rpartition(":")
@@ -458,61 +443,43 @@ def _engagement_data(form: EngagementForm) -> dict[str, Any]:
     return data
 
 
-@blueprint.route(f"{POLICY}/engagement/new", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["engagement"])
-def new_engagement(slug: str) -> ResponseReturnValue:
-    """Add an entry to a policy's engagement log."""
-    policy = _policy(slug)
-    form = _engagement_form(get_session(), policy, None)
-    _drop(form, "version")
-    create = engagements.create_engagement
-    if _create(form, policy, create, lambda: _engagement_data(form)).ok:
-        return _done(policy, "engagement")
-    return _page(
-        "policy_records/engagement.html",
-        form,
-        policy,
-        "engagement",
-        heading="Log an engagement",
-        submit_text="Save engagement",
-    )
-
-
-@blueprint.route(f"{POLICY}/engagement/<int:entry_id>/edit", methods=["GET", "POST"])
-@require_role(WRITE_ROLE["engagement"])
-def edit_engagement(slug: str, entry_id: int) -> ResponseReturnValue:
-    """Change an entry in the engagement log, or the iteration it is linked to."""
-    db_session = get_session()
-    policy = _policy(slug)
-    entry = db_session.get(Engagement, entry_id)
+def _engagement(session: Session, policy: Policy, entry_id: int) -> Engagement:
+    """The policy's engagement log entry with this id (entries have no key in their address)."""
+    entry = session.get(Engagement, entry_id)
     if entry is None or entry.policy_id != policy.id:
         abort(404)
-    values = {
+    return entry
+
+
+def _engagement_values(session: Session, entry: Engagement) -> Values:
+    return {
         **entry.model_dump(include=set(ENGAGEMENT_TEXTS)),
         "group": entry.group.value,
         "method": entry.method.value,
         "participants": "" if entry.participants is None else str(entry.participants),
-        "iteration": _iteration_value(db_session, entry.iteration_id),
-        "version": str(entry.version),
+        "iteration": _iteration_value(session, entry.iteration_id),
     }
-    form = _engagement_form(db_session, policy, values)
-    _drop(form, "key")
-    update = engagements.update_engagement
-    saved = _update(form, policy, entry.key, update, lambda: _engagement_data(form))
-    if saved.ok:
-        return _done(policy, "engagement")
-    return _page(
-        "policy_records/engagement.html",
-        form,
-        policy,
-        "engagement",
-        heading=f"Change the engagement of {long_date(entry.held_on)}",
-        submit_text="Save changes",
-        saved=saved,
-        shown_saved=lambda current: {
-            **current,
-            "iteration": _iteration_value(db_session, current.get("iteration_id")),
-        },
-        history=("engagement", entry.id),
-        record_key=entry.key,
-    )
+
+
+ENGAGEMENT = RecordPages[Engagement](
+    entity="engagement",
+    section="engagement",
+    add_heading="Log an engagement",
+    submit_text="Save engagement",
+    form=_engagement_form,
+    data=_engagement_data,
+    create=engagements.create_engagement,
+    update=engagements.update_engagement,
+    find=_engagement,
+    values=lambda session, policy, entry: _engagement_values(session, entry),
+    edit_heading=lambda entry: f"Change the engagement of {long_date(entry.held_on)}",
+    shown_saved=lambda session, policy, entry, current: {
+        **current,
+        "iteration": _iteration_value(session, current.get("iteration_id")),
+    },
+    ident="<int:entry_id>",
+)
+
+
+for _pages in (USER_NEEDS, HYPOTHESES, METRICS, ENGAGEMENT):
+    _route(_pages)

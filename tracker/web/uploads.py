@@ -177,9 +177,7 @@ def columns(slug: str, number: int, token: str) -> ResponseReturnValue:
 def preview(slug: str, number: int, token: str) -> ResponseReturnValue:
     """Step 3: the first rows, counts, hash and every problem; nothing is saved yet."""
     slug = checked(slug)
-    staging, staged = _staged_or_404(token, slug, number)
-    if staged.mapping is None:
-        return redirect(_step_url("columns", slug, number, token), 303)
+    staging, staged, _mapping = _mapped_or_to_columns(token, slug, number)
     return _preview_page(staging, staged, ConfirmForm(formdata=None))
 
 
@@ -188,12 +186,9 @@ def preview(slug: str, number: int, token: str) -> ResponseReturnValue:
 def confirm(slug: str, number: int, token: str) -> ResponseReturnValue:
     """Step 4: store the file and the results computed from it, all or nothing."""
     slug = checked(slug)
-    staging, staged = _staged_or_404(token, slug, number)
-    if staged.mapping is None:
-        return redirect(_step_url("columns", slug, number, token), 303)
+    staging, staged, mapping = _mapped_or_to_columns(token, slug, number)
     form = ConfirmForm()
     content = staging.content(staged)
-    mapping = staged.mapping
     if not form.validate_on_submit():
         return _preview_page(staging, staged, form)
     if form.checked.data != fingerprint(content, mapping):
@@ -437,6 +432,17 @@ def _staged_or_404(token: str, slug: str, number: int) -> tuple[Staging, StagedU
     if staged is None:
         abort(404)
     return staging, staged
+
+
+def _mapped_or_to_columns(
+    token: str, slug: str, number: int
+) -> tuple[Staging, StagedUpload, dict[str, Any]]:
+    """The user's upload and its column mapping; with no mapping yet, a redirect to the columns
+    step (the preview and confirm steps have nothing to show without one)."""
+    staging, staged = _staged_or_404(token, slug, number)
+    if staged.mapping is None:
+        abort(redirect(_step_url("columns", slug, number, token), 303))
+    return staging, staged, staged.mapping
 
 
 def _user_id() -> int:

@@ -28,7 +28,7 @@ from tracker.models import User
 from tracker.models.enums import Role
 from tracker.services import users
 from tracker.web.auth import current_actor, require_role
-from tracker.web.editing import Saved, conflict_rows, expected_version, save
+from tracker.web.editing import Saved, edit_page, save_changes, save_new
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 
@@ -113,19 +113,16 @@ def new() -> ResponseReturnValue:
     """Add a user."""
     form = UserCreateForm()
     if form.validate_on_submit():
-        saved = save(
+        saved = save_new(
             form,
-            lambda db_session: users.create_user(
-                session=db_session,
-                actor=current_actor(),
-                data={
-                    "email": form.email.data,
-                    "display_name": form.display_name.data,
-                    "role": form.role.data,
-                },
-                password=form.password.data,
-            ),
+            users.create_user,
             duplicate_field="email",
+            data={
+                "email": form.email.data,
+                "display_name": form.display_name.data,
+                "role": form.role.data,
+            },
+            password=form.password.data,
         )
         if saved.result is not None:
             flash(f"Added {saved.result.email} as {saved.result.role.value}")
@@ -145,31 +142,20 @@ def edit(user_id: int) -> ResponseReturnValue:
         form.version.data = str(user.version)
     saved: Saved[User] = Saved()
     if form.validate_on_submit() and not _locks_yourself_out(form, user.id):
-        saved = save(
+        saved = save_changes(
             form,
-            lambda db_session: users.update_user(
-                session=db_session,
-                actor=current_actor(),
-                email=user.email,
-                data={
-                    "display_name": form.display_name.data,
-                    "role": form.role.data,
-                    "is_active": form.is_active.data,
-                },
-                expected_version=expected_version(form.version.data),
-            ),
+            users.update_user,
+            email=user.email,
+            data={
+                "display_name": form.display_name.data,
+                "role": form.role.data,
+                "is_active": form.is_active.data,
+            },
         )
         if saved.ok:
             flash(f"Saved changes to {user.email}")
             return redirect(url_for("users.index"))
-    conflict = saved.conflict
-    return render_template(
-        "users/edit.html",
-        form=form,
-        user=user,
-        conflict=conflict,
-        conflict_rows=conflict_rows(form, conflict.current or {}) if conflict else [],
-    )
+    return edit_page("users/edit.html", form, saved, user=user)
 
 
 def _locks_yourself_out(form: UserEditForm, user_id: int | None) -> bool:
