@@ -15,6 +15,7 @@ once: `short_text`, `long_text`, `required_radios`, `required_date` and `fieldse
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -182,3 +183,92 @@ def fieldset_legend(text: str, size: str = "s") -> dict[str, Any]:
     """The GOV.UK macro parameters that ask a radios', checkboxes' or date's question as the
     legend of its fieldset, in the given size ("s", "m", …)."""
     return {"fieldset": {"legend": {"text": text, "classes": f"govuk-fieldset__legend--{size}"}}}
+
+
+def field_name(field: Field) -> str:
+    """A field's label as its error messages name it: "Number of people", not "… (optional)"."""
+    return str(field.label.text).removesuffix(" (optional)")
+
+
+# Integer columns hold up to 2,147,483,647 on PostgreSQL; nothing we count comes near a billion.
+LARGEST_WHOLE_NUMBER = 1_000_000_000
+
+
+class TypedNumberField(StringField):  # type: ignore[misc]
+    """A number typed into a text box: blank is None, and after an error the box shows what
+    was typed rather than the number parsed from it. Subclasses say how to read the text."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.text = ""
+
+    def _value(self) -> str:
+        return self.text if self.raw_data else self.shown(self.data)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if self.text:
+            self.data = self.parsed(self.text)
+
+    def parsed(self, text: str) -> Any:
+        """The number in `text`; a ValueError's message is the field's error."""
+        raise NotImplementedError
+
+    def shown(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class WholeNumberField(TypedNumberField):
+    """A whole number typed into a text box, with GOV.UK's messages; blank is None."""
+
+    def __init__(self, label: str, example: str = "100", **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "render_kw", {"params": {"inputmode": "numeric", "classes": "govuk-input--width-10"}}
+        )
+        super().__init__(label, **kwargs)
+        self.example = example
+
+    def parsed(self, text: str) -> int:
+        try:
+            number = int(text.replace(",", ""))
+        except ValueError as error:
+            raise ValueError(
+                f"{field_name(self)} must be a whole number, like {self.example}"
+            ) from error
+        if number > LARGEST_WHOLE_NUMBER:
+            raise ValueError(f"{field_name(self)} must be {LARGEST_WHOLE_NUMBER:,} or fewer")
+        return number
+
+
+class DecimalNumberField(TypedNumberField):
+    """A number that may have decimals (a difference, a rate); blank is None, and infinity or
+    "nan" are refused, since no stored figure may be either."""
+
+    def __init__(self, label: str, example: str = "0.05", **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "render_kw", {"params": {"inputmode": "decimal", "classes": "govuk-input--width-10"}}
+        )
+        super().__init__(label, **kwargs)
+        self.example = example
+
+    def parsed(self, text: str) -> float:
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"{field_name(self)} must be a number, like {self.example}")
+        return number
+
+
+def at_least(minimum: int) -> Any:
+    """A validator: a whole number field, when filled in, is at least `minimum`."""
+
+    def check(form: Any, field: WholeNumberField) -> None:
+        if field.data is not None and field.data < minimum:
+            raise ValidationError(f"{field_name(field)} must be {minimum} or more")
+
+    return check

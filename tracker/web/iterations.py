@@ -37,12 +37,16 @@ from tracker.web.editing import (
     save_changes,
     save_new,
 )
-from tracker.web.fields import GovDateField, long_text, short_text
-from tracker.web.history import history_url
-from tracker.web.pilot_forms import (
+from tracker.web.fields import (
+    GovDateField,
     TypedNumberField,
     WholeNumberField,
     at_least,
+    long_text,
+    short_text,
+)
+from tracker.web.history import history_url
+from tracker.web.pilot_forms import (
     choice,
     friendly_date_order,
     labelled_rows,

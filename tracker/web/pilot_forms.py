@@ -21,7 +21,6 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
-    ValidationError,
 )
 
 from tracker.db import get_session
@@ -35,7 +34,15 @@ from tracker.services.policies import get_policy
 from tracker.services.setup_tasks import SetupTask, TaskStatus, get_setup_tasks
 from tracker.web.auth import current_user, require_role
 from tracker.web.editing import ConflictRow, Saved, conflict_rows, edit_page, save_changes, save_new
-from tracker.web.fields import GovDateField, fieldset_legend, long_text, short_text, stripped
+from tracker.web.fields import (
+    GovDateField,
+    WholeNumberField,
+    at_least,
+    fieldset_legend,
+    long_text,
+    short_text,
+    stripped,
+)
 from tracker.web.history import history_url
 from tracker.web.slugs import SLUG_ROUTE, checked
 
@@ -68,8 +75,6 @@ EVIDENCE_CHOICES = [
 PILOT_STATUS_CHOICES = [
     SelectChoice(status.value, status.value.capitalize()) for status in PilotStatus
 ]
-# Integer columns hold up to 2,147,483,647 on PostgreSQL; nothing we count comes near a billion.
-LARGEST_WHOLE_NUMBER = 1_000_000_000
 WEB_ADDRESS = Regexp(
     r"^https?://\S+$",
     message="Enter the source web address in the correct format, like https://www.gov.uk/research",
@@ -107,65 +112,6 @@ def choice(
         widget=GovRadioInput(),
         render_kw=radios(label),
     )
-
-
-class TypedNumberField(StringField):  # type: ignore[misc]
-    """A number typed into a text box: blank is None, and after an error the box shows what
-    was typed rather than the number parsed from it. Subclasses say how to read the text."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.text = ""
-
-    def _value(self) -> str:
-        return self.text if self.raw_data else self.shown(self.data)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if self.text:
-            self.data = self.parsed(self.text)
-
-    def parsed(self, text: str) -> Any:
-        """The number in `text`; a ValueError's message is the field's error."""
-        raise NotImplementedError
-
-    def shown(self, value: Any) -> str:
-        return "" if value is None else str(value)
-
-
-class WholeNumberField(TypedNumberField):
-    """A whole number typed into a text box, with GOV.UK's messages; blank is None."""
-
-    def __init__(self, label: str, example: str = "100", **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "render_kw", {"params": {"inputmode": "numeric", "classes": "govuk-input--width-10"}}
-        )
-        super().__init__(label, **kwargs)
-        self.example = example
-
-    def parsed(self, text: str) -> int:
-        try:
-            number = int(text.replace(",", ""))
-        except ValueError as error:
-            raise ValueError(
-                f"{self.label.text} must be a whole number, like {self.example}"
-            ) from error
-        if number > LARGEST_WHOLE_NUMBER:
-            raise ValueError(f"{self.label.text} must be {LARGEST_WHOLE_NUMBER:,} or fewer")
-        return number
-
-
-def at_least(minimum: int) -> Any:
-    """A validator: a whole number field, when filled in, is at least `minimum`."""
-
-    def check(form: Any, field: WholeNumberField) -> None:
-        if field.data is not None and field.data < minimum:
-            raise ValidationError(f"{field.label.text} must be {minimum} or more")
-
-    return check
 
 
 def labelled_rows(form: FlaskForm, rows: list[ConflictRow]) -> list[ConflictRow]:

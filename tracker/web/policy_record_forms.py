@@ -7,7 +7,6 @@ detects a stale form. Messages follow the GOV.UK Design System ("Enter …", "Se
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,7 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp
 
 from tracker.models.base import SLUG_MAX, SLUG_PATTERN
 from tracker.models.enums import (
@@ -30,6 +29,9 @@ from tracker.models.enums import (
     MetricKind,
 )
 from tracker.web.fields import (
+    DecimalNumberField,
+    WholeNumberField,
+    at_least,
     fieldset_legend,
     long_text,
     required_date,
@@ -92,36 +94,6 @@ def _radios(
 
 def _enum_choices(enum: Any, labels: dict[str, str] | None = None) -> list[SelectChoice]:
     return [SelectChoice(item.value, (labels or {}).get(item.value, label(item))) for item in enum]
-
-
-class NumberText(StringField):  # type: ignore[misc]
-    """A number typed as text, so a mistake gets a GOV.UK message rather than WTForms' own.
-
-    A whole number (a count of people) may not be negative; commas between thousands are fine.
-    """
-
-    def __init__(self, label_text: str, message: str, *, whole: bool = False, **kwargs: Any):
-        super().__init__(label_text, filters=[stripped], widget=GovTextInput(), **kwargs)
-        self.message = message
-        self.whole = whole
-
-    def number(self) -> float | int | None:
-        if not self.data:
-            return None
-        text = self.data.replace(",", "")
-        return int(text) if self.whole else float(text)
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        try:
-            value = self.number()
-        except ValueError:
-            raise ValidationError(self.message) from None
-        if value is not None and not math.isfinite(value):
-            raise ValidationError(self.message)
-        if self.whole and value is not None and value < 0:
-            raise ValidationError(
-                f"{self.label.text.removesuffix(' (optional)')} must be 0 or more"
-            )
 
 
 class UserNeedForm(FlaskForm):  # type: ignore[misc]
@@ -230,11 +202,10 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
         _enum_choices(Direction, DIRECTION_LABELS),
         "Select which way is better",
     )
-    minimum_important_difference = NumberText(
+    minimum_important_difference = DecimalNumberField(
         "Minimum important difference (optional)",
-        "Minimum important difference must be a number, like 0.05",
+        example="0.05",
         description="The smallest change worth acting on, in the metric's unit.",
-        render_kw={"params": {"classes": "govuk-input--width-10", "inputmode": "decimal"}},
     )
     description = _text(
         "Description (optional)", "How the metric is defined and where the data comes from", rows=4
@@ -255,10 +226,10 @@ class EngagementForm(FlaskForm):  # type: ignore[misc]
         "Enter the date of the engagement",
         render_kw={"params": fieldset_legend("Date of the engagement")},
     )
-    participants = NumberText(
+    participants = WholeNumberField(
         "Number of people (optional)",
-        "Number of people must be a whole number, like 12",
-        whole=True,
+        example="12",
+        validators=[at_least(0)],
         render_kw={"params": {"classes": "govuk-input--width-5", "inputmode": "numeric"}},
     )
     what_we_heard = _text("What we heard", "", "Enter what you heard", rows=5)

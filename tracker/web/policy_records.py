@@ -370,7 +370,7 @@ def _metric_data(form: MetricForm) -> Values:
     """The metric's values; its kind only from the create page (the edit page cannot change it)."""
     data = _texts(form, METRIC_TEXTS)
     data["direction"] = form.direction.data
-    data["minimum_important_difference"] = form.minimum_important_difference.number()
+    data["minimum_important_difference"] = form.minimum_important_difference.data
     if "kind" in form:
         data["kind"] = form.kind.data
     return data
@@ -435,7 +435,7 @@ ENGAGEMENT_TEXTS = ("held_on", "what_we_heard", "what_changed")
 
 def _engagement_data(form: EngagementForm) -> Values:
     data = _texts(form, ("group", "method", *ENGAGEMENT_TEXTS))
-    data["participants"] = form.participants.number()
+    data["participants"] = form.participants.data
     choice = form.iteration.data if "iteration" in form else NO_ITERATION
     pilot_slug, _, number = (choice or NO_ITERATION).rpartition(":")
     data["pilot"] = pilot_slug or None
