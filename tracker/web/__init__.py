@@ -15,13 +15,16 @@ from tracker.web import (
     filters,
     history,
     iterations,
+    learning,
     outcomes,
     pilot_forms,
     pilots,
+    planner,
     plans,
     policies,
     policy_forms,
     policy_records,
+    results,
     uploads,
     users,
 )
@@ -65,6 +68,9 @@ def register_web(app: Flask) -> None:
         outcomes,
         uploads,
         plans,
+        results,
+        learning,
+        planner,
     ):
         app.register_blueprint(editing_pages.blueprint)
     errors.register(app)
