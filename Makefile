@@ -32,7 +32,7 @@ migrate: venv  ## Upgrade the database (instance/ SQLite unless TRACKER_DATABASE
 # http://127.0.0.1 and localhost, checked by tests/browser. Serving on another address over plain
 # HTTP needs TRACKER_SESSION_COOKIE_SECURE=false (README, First sign-in).
 run: venv assets migrate  ## Serve on http://127.0.0.1:5000 (HOST, PORT), importing the examples on first run
-	$(BIN)/tracker import experiments --if-empty
+	$(BIN)/tracker import experiments --if-empty --analyse
 	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
 
 test: venv assets  ## Run the test suite (pass options with PYTEST_ARGS='...')

@@ -69,6 +69,26 @@ def test_import_if_empty_loads_once(tracker_cli: Cli, migrated_url: str) -> None
     assert table_dump(migrated_url) == after_first
 
 
+def test_import_analyse_stores_a_run_for_each_pilot_with_results(
+    tracker_cli: Cli, migrated_url: str, tmp_path: Path
+) -> None:
+    without_results = minimal()
+    for arm in without_results["policies"][0]["pilots"][0]["iterations"][0]["arms"]:
+        arm.pop("results", None)
+    folder = tmp_path / "portfolio"
+    folder.mkdir()
+    write(folder, without_results, "a-without-results.yaml")
+    for example in EXPERIMENTS_FOLDER.glob("*.yaml"):
+        (folder / example.name).write_bytes(example.read_bytes())
+    result = tracker_cli(migrated_url, "import", str(folder), "--analyse")
+    assert result.exit_code == 0, result.output
+    runs = table_dump(migrated_url)["analysis_run"]
+    examples = len(list(EXPERIMENTS_FOLDER.glob("*.yaml")))
+    assert len(runs) == examples  # one per example pilot; the pilot without results is skipped
+    assert f"Analysed {examples} pilot(s): " in result.output
+    assert without_results["policies"][0]["pilots"][0]["slug"] not in result.output
+
+
 def test_export_writes_one_file_per_policy(
     tracker_cli: Cli, example_url: str, tmp_path: Path
 ) -> None:

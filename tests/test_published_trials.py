@@ -69,12 +69,14 @@ def test_health_check_analysis_matches_table_3(
         if row["comparison"] == "arm_vs_control" and row["metric"] == ATTENDED
     }
     assert set(rows) == set(TABLE_3)
-    for arm, (total, uptake, _, low, high) in TABLE_3.items():
+    for arm, (total, _, odds_ratio, low, high) in TABLE_3.items():
         row = rows[arm]
-        assert row["baseline"] == CONTROL and row["method"] == "difference:z_test"
+        # The example's plan (reconstructed from the paper) asks for the odds ratio.
+        assert row["baseline"] == CONTROL and row["method"] == "odds_ratio:z_test"
         assert row["n"] == [CONTROL_N, total]  # Table 3, "Total patients"
-        # Table 3's uptake proportion (2 dp): the control's 148/814 plus the app's difference.
-        assert round(CONTROL_UPTAKE / CONTROL_N + row["estimate"], 2) == uptake
+        # Table 3's odds ratio and 95% interval, at its 2 decimal places.
+        estimate = [round(row[key], 2) for key in ("estimate", "ci_low", "ci_high")]
+        assert estimate == [odds_ratio, low, high], arm
         # The app's two-sided test agrees with Table 3's 95% interval for the odds ratio:
         # significant at 5% exactly where that interval excludes 1. (The three that include
         # it are the pre-notification SMS alone and the time-limited or social norms letter

@@ -179,6 +179,7 @@ SUBMISSIONS: dict[str, Submission] = {
         {"slug": PILOT, "version": 2}, {"estimand": "Edited."}, prepare=_draft_plan
     ),
     "plans.lock": Submission({"slug": PILOT, "version": 2}, {}, prepare=_draft_plan),
+    "results.run": Submission({"slug": PILOT, "number": 3}),
     "uploads.new": Submission({"slug": PILOT, "number": 3}, {}, ok=(302, 303)),
     "uploads.columns": Submission({"slug": PILOT, "number": 3, "token": "x" * 32}),
     "uploads.confirm": Submission(

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import click
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from tracker import config as settings
 from tracker import migrate
@@ -73,8 +73,18 @@ def check() -> None:
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--if-empty", is_flag=True, help="Import only when the database holds no policy yet.")
-def import_command(path: Path, if_empty: bool) -> None:
-    """Import portfolio files (a .yaml file or a directory of them), all or nothing."""
+@click.option(
+    "--analyse",
+    "analyse_after",
+    is_flag=True,
+    help="Then run and store the analysis of every imported pilot that has results.",
+)
+def import_command(path: Path, if_empty: bool, analyse_after: bool) -> None:
+    """Import portfolio files (a .yaml file or a directory of them), all or nothing.
+
+    With --analyse the results pages of the imported pilots have a stored run to show at once;
+    the runs are written in the import's transaction, so they land with it or not at all.
+    """
     from tracker.io.importer import import_path
     from tracker.io.problems import PortfolioError
     from tracker.models import Policy
@@ -86,10 +96,29 @@ def import_command(path: Path, if_empty: bool) -> None:
                 click.echo("The database already holds policies; nothing imported.")
                 return
             report = import_path(session=session, path=path, actor_label=f"import {path}")
+            analysed = _analyse_imported(session, report.pilot_slugs) if analyse_after else []
     except PortfolioError as error:
         click.echo(f"Nothing was imported. {error}", err=True)
         sys.exit(1)
     click.echo(report.summary())
+    if analyse_after:
+        click.echo(
+            f"Analysed {len(analysed)} pilot(s): {', '.join(analysed) or 'none had results'}."
+        )
+
+
+def _analyse_imported(session: Session, pilot_slugs: list[str]) -> list[str]:
+    """Run and store the analysis of each pilot that has at least one recorded result."""
+    from tracker.services.actors import Actor
+    from tracker.services.analysis import pilot_has_results, run_analysis
+
+    actor = Actor.system("import --analyse")
+    analysed = []
+    for slug in pilot_slugs:
+        if pilot_has_results(session=session, pilot_slug=slug):
+            run_analysis(session=session, actor=actor, pilot_slug=slug)
+            analysed.append(slug)
+    return analysed
 
 
 @main.command("export")

@@ -14,6 +14,18 @@
     toImageButtonOptions: { format: "png", scale: 2 },
   };
 
+  // plotly's own exporter, as SVG (scalable, for reports): no server-side browser is needed.
+  function svgButton(filename) {
+    return {
+      name: "downloadSvg",
+      title: "Download plot as an SVG",
+      icon: window.Plotly.Icons.disk,
+      click: function (graph) {
+        window.Plotly.downloadImage(graph, { format: "svg", filename: filename });
+      },
+    };
+  }
+
   function drawAll() {
     if (typeof window.Plotly === "undefined") {
       return;
@@ -25,11 +37,17 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
+      var filename = container.getAttribute("data-chart-filename") || "chart";
       var config = Object.assign({}, CONFIG, {
         toImageButtonOptions: Object.assign({}, CONFIG.toImageButtonOptions, {
-          filename: container.getAttribute("data-chart-filename") || "chart",
+          filename: filename,
         }),
+        modeBarButtonsToAdd: [svgButton(filename)],
       });
+      // Reserve the figure's own height, so a short chart leaves no gap below it.
+      if (figure.layout && figure.layout.height) {
+        container.style.minHeight = figure.layout.height + "px";
+      }
       window.Plotly.newPlot(container, figure.data, figure.layout, config);
     });
   }

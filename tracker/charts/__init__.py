@@ -40,6 +40,15 @@ FONT_FAMILY = '"GDS Transport", arial, sans-serif'
 TEXT_COLOUR = "#0b0c0c"
 
 
+def null_value(scale: str) -> float:
+    """The 'no effect' value of an effect scale: 1 for ratios, ½ for probabilities, else 0."""
+    if "ratio" in scale:
+        return 1.0
+    if scale == "probability":
+        return 0.5
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Estimate:
     """An observed outcome with an optional 95% interval (None where it cannot be computed)."""

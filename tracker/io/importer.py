@@ -94,6 +94,7 @@ class ImportReport:
     """What an import did, by kind of record."""
 
     files: list[str]
+    pilot_slugs: list[str] = field(default_factory=list)  # every pilot in the files, in order
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
@@ -336,6 +337,7 @@ class _Writer:
         self, source: SourceFile, path: yamlfile.Path, policy_slug: str, raw: dict[str, Any]
     ) -> None:
         slug = raw["slug"]
+        self.report.pilot_slugs.append(slug)
         data = {**_present(raw, PILOT_FIELDS), "hypothesis_keys": raw.get("hypotheses", [])}
         with self.at(source, path):
             self.upsert(

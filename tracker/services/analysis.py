@@ -7,7 +7,7 @@ from importlib import metadata
 
 from sqlmodel import Session, col, select
 
-from tracker.models import AnalysisRun
+from tracker.models import AnalysisRun, Arm, ArmResult, Dataset, Iteration
 from tracker.services import records
 from tracker.services.actors import Actor
 from tracker.services.adjusted_rows import adjusted_comparisons
@@ -26,6 +26,23 @@ def library_versions() -> dict[str, str]:
     versions["python"] = platform.python_version()
     versions["tracker"] = metadata.version("test-and-learn-tracker")
     return versions
+
+
+def pilot_has_results(*, session: Session, pilot_slug: str) -> bool:
+    """Whether the pilot has anything to analyse: a per-arm result or a unit-level dataset."""
+    pilot_id = records.id_of(get_pilot(session=session, slug=pilot_slug))
+    in_pilot = col(Iteration.pilot_id) == pilot_id
+    summary = (
+        select(ArmResult.id)
+        .join(Arm, col(Arm.id) == col(ArmResult.arm_id))
+        .join(Iteration, col(Iteration.id) == col(Arm.iteration_id))
+        .where(in_pilot)
+    )
+    dataset = select(Dataset.id).join(Iteration, col(Iteration.id) == col(Dataset.iteration_id))
+    return any(
+        session.exec(query.limit(1)).first() is not None
+        for query in (summary, dataset.where(in_pilot))
+    )
 
 
 def run_analysis(

@@ -9,6 +9,9 @@ from enum import Enum
 from flask import Flask
 from markupsafe import Markup, escape
 
+from tracker.web import effect_format
+from tracker.web.method_words import method_in_words
+
 BLANK_LINES = re.compile(r"\n\s*\n")
 
 
@@ -55,5 +58,16 @@ def paragraphs(text: str | None, classes: str = "govuk-body") -> Markup:
 def register(app: Flask) -> None:
     """Make the filters available to every template."""
     app.jinja_env.filters.update(
-        number=number, percent=percent, long_date=long_date, label=label, paragraphs=paragraphs
+        number=number,
+        percent=percent,
+        long_date=long_date,
+        label=label,
+        paragraphs=paragraphs,
+        method_words=method_in_words,
+    )
+    app.jinja_env.globals.update(
+        format_effect=effect_format.format_effect,
+        format_p=effect_format.format_p,
+        format_lift=effect_format.format_lift,
+        effect_unit=effect_format.effect_unit,
     )

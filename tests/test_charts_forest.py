@@ -1,0 +1,40 @@
+"""The forest plot builder: one point per arm with its interval, and the no-effect line."""
+
+from __future__ import annotations
+
+from tracker.charts.forest import ForestPoint, forest_figure
+
+
+def test_points_and_asymmetric_intervals() -> None:
+    figure = forest_figure(
+        [ForestPoint("A", 1.5, 1.2, 2.0), ForestPoint("B", 0.8, 0.5, 1.1)],
+        scale="ratio",
+        axis_title="Ratio",
+    )
+    [trace] = figure.data
+    assert list(trace.y) == ["A", "B"] and list(trace.x) == [1.5, 0.8]
+    assert list(trace.error_x.array) == [0.5, 0.30000000000000004]
+    assert [round(v, 10) for v in trace.error_x.arrayminus] == [0.3, 0.3]
+    assert figure.layout.xaxis.type == "log"
+    assert figure.layout.xaxis.title.text == "Ratio"
+    [line] = figure.layout.shapes
+    assert line.x0 == line.x1 == 1.0
+
+
+def test_differences_have_their_null_at_zero_and_skip_missing_estimates() -> None:
+    figure = forest_figure(
+        [ForestPoint("A", -2.0, -3.0, -1.0), ForestPoint("B", None, None, None)],
+        scale="difference",
+        axis_title="Difference",
+    )
+    [trace] = figure.data
+    assert list(trace.y) == ["A"] and list(trace.x) == [-2.0]
+    assert figure.layout.xaxis.type == "linear"
+    assert figure.layout.shapes[0].x0 == 0.0
+
+
+def test_a_missing_interval_draws_no_bar() -> None:
+    [trace] = forest_figure(
+        [ForestPoint("A", 3.0, None, None)], scale="difference", axis_title="x"
+    ).data
+    assert list(trace.error_x.array) == [0] and list(trace.error_x.arrayminus) == [0]
