@@ -42,6 +42,7 @@ from tracker.services import (
     pilots,
     plans,
     policies,
+    results,
     user_needs,
     users,
 )
@@ -224,6 +225,25 @@ def make_iteration_with_arms(
         for name, is_control, allocation in arms
     ]
     return iteration, made
+
+
+def record_results(
+    session: Session,
+    per_arm: dict[str, dict[str, Any]],
+    *,
+    pilot_slug: str = "letter-trial",
+    number: int = 1,
+) -> None:
+    """Per-arm results as an analyst types them: {arm name: {"metric": …, "n": …, …}}."""
+    for arm_name, data in per_arm.items():
+        results.record_result(
+            session=session,
+            actor=ANALYST,
+            pilot_slug=pilot_slug,
+            number=number,
+            arm_name=arm_name,
+            data=data,
+        )
 
 
 def make_trial(session: Session) -> tuple[Policy, Metric, Pilot]:

@@ -20,7 +20,7 @@ from tracker.charts import plotly_text
 from tracker.config import STATIC_FOLDER
 from tracker.db import get_engine
 from tracker.models.enums import MetricKind
-from tracker.services import overviews, results
+from tracker.services import overviews
 from tracker.services.errors import Conflict, NotAllowed
 
 PUBLISHED_PILOT = "ggl-2006-michigan-primary-mailings"
@@ -161,15 +161,13 @@ def test_user_text_is_escaped_everywhere_including_the_chart_json(
     factories.make_iteration_with_arms(
         session, arms=(("control", True, 0.5), (f"</script>{attack}", False, 0.5))
     )
-    for arm_name, successes in [("control", 30), (f"</script>{attack}", 40)]:
-        results.record_result(
-            session=session,
-            actor=factories.ANALYST,
-            pilot_slug="letter-trial",
-            number=1,
-            arm_name=arm_name,
-            data={"metric": "take-up", "n": 100, "successes": successes},
-        )
+    factories.record_results(
+        session,
+        {
+            arm_name: {"metric": "take-up", "n": 100, "successes": successes}
+            for arm_name, successes in [("control", 30), (f"</script>{attack}", 40)]
+        },
+    )
     session.commit()
     for path in ["/", "/policies/school-meals", "/pilots/letter-trial"]:
         html = _html(client, path)

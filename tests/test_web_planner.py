@@ -25,7 +25,6 @@ from tests import factories
 from tests.conftest import signed_in_client
 from tests.web_helpers import error_summary, seed, text_of
 from tracker.models.enums import MetricKind, PilotDesign
-from tracker.services import results
 from tracker.stats.power import sample_size_two_proportions
 from tracker.stats.power_means import mde_two_means
 
@@ -201,15 +200,13 @@ def _cluster_pilot(session: Session) -> None:
     factories.make_iteration_with_arms(
         session, arms=(("control", True, 1 / 3), ("new letter", False, 2 / 3))
     )
-    for arm, n, mean in (("control", 150, 20.0), ("new letter", 300, 18.5)):
-        results.record_result(
-            session=session,
-            actor=factories.ANALYST,
-            pilot_slug="letter-trial",
-            number=1,
-            arm_name=arm,
-            data={"metric": "days-to-claim", "n": n, "mean": mean, "sd": 6.0},
-        )
+    factories.record_results(
+        session,
+        {
+            arm: {"metric": "days-to-claim", "n": n, "mean": mean, "sd": 6.0}
+            for arm, n, mean in (("control", 150, 20.0), ("new letter", 300, 18.5))
+        },
+    )
 
 
 def test_pilot_planner_fills_in_the_design(app: Flask) -> None:

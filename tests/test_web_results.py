@@ -23,7 +23,7 @@ from tests.web_helpers import app_session, seed, text_of
 from tracker.cli import main
 from tracker.models import AnalysisRun, Metric
 from tracker.models.enums import MetricKind, MetricRole, Role
-from tracker.services import plans, results
+from tracker.services import plans
 from tracker.web.effect_format import format_effect, format_lift, format_p
 
 GGL = "ggl-2006-michigan-primary-mailings"
@@ -227,19 +227,13 @@ def _small_trial(session: Session, arm_n: int = 100) -> None:
     factories.make_metric(session, key="take-up", kind=MetricKind.BINARY)
     factories.make_pilot(session)
     factories.make_iteration_with_arms(session, arms=(("control", True, 0.5), (ARM, False, 0.5)))
-    for arm_name, successes in [("control", 40), (ARM, 30)]:
-        results.record_result(
-            session=session,
-            actor=factories.ANALYST,
-            pilot_slug="letter-trial",
-            number=1,
-            arm_name=arm_name,
-            data={
-                "metric": "take-up",
-                "n": arm_n if arm_name == ARM else 100,
-                "successes": successes,
-            },
-        )
+    factories.record_results(
+        session,
+        {
+            "control": {"metric": "take-up", "n": 100, "successes": 40},
+            ARM: {"metric": "take-up", "n": arm_n, "successes": 30},
+        },
+    )
     plan = factories.make_plan(session, metrics=[("take-up", MetricRole.PRIMARY)])
     plans.lock_plan(
         session=session,

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Locator, Page
+import pytest
+from playwright.sync_api import Locator, Page, Request
 
 from tests.conftest import TEST_PASSWORD
 from tracker.models.enums import Role
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 # Links to forms and forms that post, inside the page's main content.
 EDIT_CONTROLS = "main a[href$='/edit'], main a[href$='/new'], main form[method='post' i]"
@@ -48,3 +54,32 @@ def open_by_link(page: Page, name: str) -> None:
     """Follow the first link in the main content whose visible name starts with `name`."""
     pattern = re.compile(rf"^{re.escape(name)}", re.I)
     click_and_wait(page, page.locator("main").get_by_role("link", name=pattern).first)
+
+
+@dataclass
+class PageWatch:
+    """What a page did that it must not: requests to other hosts and uncaught script errors."""
+
+    off_host: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def watch_page(page: Page) -> PageWatch:
+    """Start recording requests that leave this machine and script errors, for the whole test."""
+    watch = PageWatch()
+
+    def on_request(request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in {"http", "https"} and parts.hostname not in LOCAL_HOSTS:
+            watch.off_host.append(request.url)
+
+    page.on("request", on_request)
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    return watch
+
+
+def screenshot_folder(config: pytest.Config) -> Path:
+    """The test run's output folder (pytest-playwright's --output), where screenshots go."""
+    folder = Path(config.getoption("--output"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

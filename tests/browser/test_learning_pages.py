@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshot_folder, sign_in, watch_page
 from tracker.models.enums import Role
 
 pytestmark = pytest.mark.browser
 
 COUNCIL_TAX = "council-tax-text-reminders-pilot"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def test_learning_page_draws_every_chart_offline(
     page: Page, live_server: str, pytestconfig: pytest.Config
 ) -> None:
-    off_host: list[str] = []
-
-    def watch(request: Request) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme in {"http", "https"} and parts.hostname not in LOCAL_HOSTS:
-            off_host.append(request.url)
-
-    page.on("request", watch)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    watch = watch_page(page)
     sign_in(page, live_server, Role.VIEWER)
     page.goto(f"{live_server}/pilots/{COUNCIL_TAX}")
     with page.expect_navigation():
@@ -52,11 +41,10 @@ def test_learning_page_draws_every_chart_offline(
         assert page.locator(f"#across-table-{index}").count() == 1
     assert page.locator("#timeline-table tbody tr").count() == 3
     assert page.get_by_text("does not use sequential monitoring").count() == 1
-    assert off_host == [], f"requests to other hosts: {off_host}"
-    assert errors == [], f"page errors: {errors}"
+    assert watch.off_host == [], f"requests to other hosts: {watch.off_host}"
+    assert watch.errors == [], f"page errors: {watch.errors}"
 
-    output = Path(pytestconfig.getoption("--output"))
-    output.mkdir(parents=True, exist_ok=True)
+    output = screenshot_folder(pytestconfig)
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(500)  # plotly's responsive redraw

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Route
 
+from tests.browser.helpers import LOCAL_HOSTS
 from tests.conftest import TEST_PASSWORD
 from tracker.config import STATIC_FOLDER
 
 pytestmark = pytest.mark.browser
 
 PUBLISHED_PILOT = "ggl-2006-michigan-primary-mailings"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VIEWER_EMAIL = "viewer@example.gov.uk"
 
 

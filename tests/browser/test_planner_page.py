@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshot_folder, sign_in, watch_page
 from tracker.models.enums import Role
 
 pytestmark = pytest.mark.browser
 
 PILOT = "ggl-2006-michigan-primary-mailings"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def test_planner_draws_its_power_curve(
     page: Page, live_server: str, pytestconfig: pytest.Config
 ) -> None:
-    off_host: list[str] = []
-
-    def watch(request: Request) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme in {"http", "https"} and parts.hostname not in LOCAL_HOSTS:
-            off_host.append(request.url)
-
-    page.on("request", watch)
+    watch = watch_page(page)
     sign_in(page, live_server, Role.VIEWER)
-    output = Path(pytestconfig.getoption("--output"))
-    output.mkdir(parents=True, exist_ok=True)
+    output = screenshot_folder(pytestconfig)
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{live_server}/pilots/{PILOT}/planner")
@@ -54,4 +42,4 @@ def test_planner_draws_its_power_curve(
         == 1
     )
     assert page.locator("#power-curve").count() == 0
-    assert off_host == [], f"requests to other hosts: {off_host}"
+    assert watch.off_host == [], f"requests to other hosts: {watch.off_host}"

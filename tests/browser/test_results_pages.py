@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page
 
-from tests.browser.helpers import click_and_wait, sign_in
+from tests.browser.helpers import click_and_wait, screenshot_folder, sign_in, watch_page
 from tracker.models.enums import Role
 
 pytestmark = pytest.mark.browser
 
 GGL = "ggl-2006-michigan-primary-mailings"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def test_analyst_runs_and_reads_the_results_of_an_iteration(
     page: Page, live_server: str, pytestconfig: pytest.Config
 ) -> None:
-    off_host: list[str] = []
-    errors: list[str] = []
-
-    def watch(request: Request) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme in {"http", "https"} and parts.hostname not in LOCAL_HOSTS:
-            off_host.append(request.url)
-
-    page.on("request", watch)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    watch = watch_page(page)
     sign_in(page, live_server, Role.ANALYST)
     page.goto(f"{live_server}/pilots/{GGL}")
     click_and_wait(page, page.get_by_role("link", name="Read the analysis of v1").first)
@@ -47,11 +34,10 @@ def test_analyst_runs_and_reads_the_results_of_an_iteration(
     assert table.is_visible()
     assert table.locator("tbody tr").count() == 4
     assert page.get_by_role("link", name="Download every table as CSV").count() == 1
-    assert off_host == [], f"requests to other hosts: {off_host}"
-    assert errors == [], f"page errors: {errors}"
+    assert watch.off_host == [], f"requests to other hosts: {watch.off_host}"
+    assert watch.errors == [], f"page errors: {watch.errors}"
 
-    output = Path(pytestconfig.getoption("--output"))
-    output.mkdir(parents=True, exist_ok=True)
+    output = screenshot_folder(pytestconfig)
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(500)  # plotly resizes the chart to the new width
@@ -62,4 +48,4 @@ def test_analyst_runs_and_reads_the_results_of_an_iteration(
         with page.expect_download() as download:
             charts.first.locator(f".modebar-btn[data-title*='{kind}' i]").click(force=True)
         assert download.value.suggested_filename.endswith(f".{kind}")
-    assert off_host == []
+    assert watch.off_host == []
