@@ -29,7 +29,7 @@ def imported_modules(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("layer", ["models", "services", "io"])
 def test_inner_layers_never_import_a_front_door(layer: str) -> None:
-    files = sorted((PACKAGE / layer).glob("*.py"))
+    files = sorted((PACKAGE / layer).rglob("*.py"))
     assert files
     for path in files:
         offending = {
@@ -41,7 +41,7 @@ def test_inner_layers_never_import_a_front_door(layer: str) -> None:
 
 
 def test_models_do_not_import_services() -> None:
-    for path in sorted((PACKAGE / "models").glob("*.py")):
+    for path in sorted((PACKAGE / "models").rglob("*.py")):
         assert not any(m.startswith("tracker.services") for m in imported_modules(path)), path
 
 

@@ -61,7 +61,7 @@ def test_next_outside_the_site_is_ignored(
     add_user(app)
     response = sign_in(anonymous_client, query=f"?next={target}")
     assert response.status_code == 302
-    assert response.location == "/"
+    assert response.location == "/dashboard"  # a viewer's landing page
 
 
 def test_safe_next_accepts_only_relative_paths() -> None:
@@ -189,3 +189,15 @@ def test_a_deactivated_user_is_signed_out(app: Flask) -> None:
         )
         db_session.commit()
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [(Role.VIEWER, "/dashboard"), (Role.EDITOR, "/"), (Role.ANALYST, "/"), (Role.ADMIN, "/")],
+)
+def test_viewers_land_on_the_dashboard_and_recorders_on_the_policies(
+    app: Flask, anonymous_client: FlaskClient, role: Role, landing: str
+) -> None:
+    add_user(app, role=role)
+    response = sign_in(anonymous_client, email=f"{role.value}@example.gov.uk")
+    assert response.status_code == 302 and response.location == landing

@@ -276,5 +276,110 @@ def serve(host: str, port: int, workers: int, debug: bool) -> None:
     os.execv(gunicorn, [str(gunicorn), *arguments, "tracker:create_app()"])  # noqa: S606
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PDF_TIMEOUT_SECONDS = 120
+
+
+def _chromium() -> str | None:
+    """Headless Chromium: TRACKER_CHROMIUM, /usr/bin/chromium, or the first Chrome on PATH."""
+    import shutil
+
+    named = os.environ.get("TRACKER_CHROMIUM")
+    if named:
+        return named if Path(named).is_file() else None
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def _print_pdf(chromium: str, html_file: Path, pdf: Path) -> None:
+    """Print a local HTML file to PDF with headless Chromium, the way the print preview would.
+
+    The virtual time budget lets plotly draw the chart before the page is printed; a throwaway
+    profile keeps a running browser's profile (and its lock) out of it.
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tracker-chromium-") as profile:
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=5000",
+            f"--print-to-pdf={pdf}",
+            html_file.resolve().as_uri(),
+        ]
+        done = subprocess.run(  # noqa: S603  (a fixed program and our own file's URL)
+            command, capture_output=True, text=True, timeout=PDF_TIMEOUT_SECONDS, check=False
+        )
+    if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        raise click.ClickException(
+            f"Chromium could not print the report (exit {done.returncode}): "
+            f"{done.stderr.strip()[-500:]}"
+        )
+
+
+@main.command("report")
+@click.argument("pilot")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write a PDF here.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report as one self-contained HTML file here.",
+)
+def report(pilot: str, pdf: Path | None, html_path: Path | None) -> None:
+    """Write the one-page report of PILOT (a pilot slug) as a PDF or a standalone HTML file.
+
+    The PDF is printed by headless Chromium; where there is none, the HTML is written instead
+    (next to the PDF's path unless --html says where), to print from any browser.
+    """
+    import tempfile
+
+    from tracker import create_app
+    from tracker.services.errors import NotFound
+    from tracker.web.reports import standalone_report
+
+    if pdf is None and html_path is None:
+        raise click.UsageError("Say where to write the report: --pdf FILE and/or --html FILE.")
+    try:
+        migrate.ensure_up_to_date(_url())
+    except migrate.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        page = standalone_report(create_app(), pilot)
+    except NotFound:
+        raise click.ClickException(f"There is no pilot with the slug {pilot!r}.") from None
+    if html_path is not None:
+        html_path.write_text(page, encoding="utf-8")
+        click.echo(f"Wrote the report of {pilot} as HTML to {html_path}")
+    if pdf is None:
+        return
+    chromium = _chromium()
+    if chromium is None:
+        fallback = html_path or pdf.with_suffix(".html")
+        if html_path is None:
+            fallback.write_text(page, encoding="utf-8")
+        click.echo(
+            f"No Chromium was found (install it, or set TRACKER_CHROMIUM), so no PDF was made. "
+            f"The report is in {fallback}: open it in a browser and print it to PDF."
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="tracker-report-") as folder:
+        page_file = Path(folder) / f"{pilot}.html"
+        page_file.write_text(page, encoding="utf-8")
+        _print_pdf(chromium, page_file, pdf.resolve())
+    click.echo(f"Wrote the report of {pilot} as PDF to {pdf}")
+
+
 if __name__ == "__main__":
     main()

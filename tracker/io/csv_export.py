@@ -28,7 +28,15 @@ def neutralise(cell: Cell) -> str:
         return str(cell)
     if isinstance(cell, float):
         return repr(cell) if math.isfinite(cell) else ""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    return neutralise_text(cell)
+
+
+def neutralise_text(text: str) -> str:
+    """Text a spreadsheet will not run: a leading single quote before a formula-like start.
+
+    Shared by the CSV and XLSX exports, so both neutralise exactly the same cells.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:

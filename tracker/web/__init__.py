@@ -10,11 +10,15 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from tracker.web import (
     assets,
     auth,
+    dashboard,
     editing,
     errors,
+    exports,
     filters,
     history,
     iterations,
+    journey,
+    knowledge,
     learning,
     outcomes,
     pilot_forms,
@@ -24,6 +28,7 @@ from tracker.web import (
     policies,
     policy_forms,
     policy_records,
+    reports,
     results,
     uploads,
     users,
@@ -60,7 +65,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pilots.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(history.blueprint)
-    for editing_pages in (
+    for pages in (
         policy_forms,
         policy_records,
         pilot_forms,
@@ -71,6 +76,11 @@ def register_web(app: Flask) -> None:
         results,
         learning,
         planner,
+        dashboard,
+        journey,
+        reports,
+        exports,
+        knowledge,
     ):
-        app.register_blueprint(editing_pages.blueprint)
+        app.register_blueprint(pages.blueprint)
     errors.register(app)

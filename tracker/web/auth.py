@@ -116,6 +116,12 @@ def _load_user() -> ResponseReturnValue | None:
     return None
 
 
+def landing_page(role: Role) -> str:
+    """Where a sign-in without a `next` goes: viewers (senior officials, who read and decide)
+    to the portfolio dashboard, everyone who records work to the list of policies."""
+    return url_for("dashboard.index" if role == Role.VIEWER else "policies.index")
+
+
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
     """The GOV.UK sign-in form; on success, a fresh session and a safe redirect."""
@@ -131,7 +137,7 @@ def sign_in() -> ResponseReturnValue:
             session.clear()
             session.permanent = True
             session[SESSION_USER] = result.user.id
-            return redirect(next_url or url_for("policies.index"))
+            return redirect(next_url or landing_page(result.user.role))
         form.email.errors = [WRONG_DETAILS]
     return render_template("auth/sign_in.html", form=form, next_url=next_url)
 
