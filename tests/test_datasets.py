@@ -56,6 +56,22 @@ def test_wrong_hash_is_refused(migrated_url: str, tmp_path: Path) -> None:
     assert any("datasets[0].sha256: does not match" in p for p in problems), problems
 
 
+@pytest.mark.parametrize("outside", ["../secret.csv", "/etc/hostname"])
+def test_a_dataset_outside_the_portfolio_folder_is_refused_unread(
+    migrated_url: str, tmp_path: Path, outside: str
+) -> None:
+    folder = tmp_path / "portfolio"
+    folder.mkdir()
+    (tmp_path / "secret.csv").write_bytes(CSV)
+    document = minimal()
+    document["policies"][0]["pilots"][0]["iterations"][0]["datasets"] = [
+        {"file": outside, "sha256": "a" * 64, "column_mapping": MAPPING}
+    ]
+    problems = problems_of(migrated_url, write(folder, document))
+    assert any("must name a file in the portfolio file's own folder" in p for p in problems)
+    assert not any("SHA-256 is" in p or "no file at" in p for p in problems), problems
+
+
 def test_export_round_trip_keeps_the_csv(
     migrated_url: str, tmp_path: Path, example_url: str
 ) -> None:

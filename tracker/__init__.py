@@ -16,9 +16,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Refuses to build on a database whose schema is behind the code, naming the command that
     fixes it, because every page would otherwise fail on its first query.
     """
+    # Imported here, not at the top: `import tracker` (the CLI's light commands, the statistics
+    # engine's users) must not pull in the web and API layers.
+    from flask_openapi3.models.info import Info
+    from flask_openapi3.models.security_scheme import SecurityScheme
+    from flask_openapi3.openapi import OpenAPI
+
+    from tracker.api.problems import Problem, validation_problem
+
     instance_path = settings.instance_folder()
-    app = Flask(
+    # OpenAPI is Flask plus the machinery that builds /api/v1/openapi.json from the API's models.
+    app = OpenAPI(
         __name__,
+        info=Info(
+            title="Test & Learn Tracker API",
+            version="1",
+            description="Policies, pilots, iterations and their results, for data pipelines and "
+            "reporting tools. Authenticate with a personal API token: "
+            "`Authorization: Bearer <token>` (make one at /account/api-tokens).",
+        ),
+        security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearerFormat="tlt_")
+        },
+        doc_prefix="/api/v1",
+        doc_url="/openapi.json",
+        validation_error_status=422,
+        validation_error_model=Problem,
+        validation_error_callback=validation_problem,
         instance_path=str(instance_path),
         template_folder=str(settings.TEMPLATE_FOLDER),
         static_folder=str(settings.STATIC_FOLDER),
@@ -48,7 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         migrate.ensure_up_to_date(app.config["DATABASE_URL"])
     db.init_app(app)
 
+    from tracker.api import register_api
     from tracker.web import register_web
 
     register_web(app)
+    register_api(app)
     return app

@@ -191,7 +191,7 @@ def analyse(pilot: str, iteration: int | None, as_json: bool) -> None:
     import json
 
     from tracker.services.actors import Actor
-    from tracker.services.analysis import run_analysis
+    from tracker.services.analysis import run_analysis, run_document
     from tracker.services.errors import ServiceError
 
     migrate.ensure_up_to_date(_url())
@@ -206,15 +206,7 @@ def analyse(pilot: str, iteration: int | None, as_json: bool) -> None:
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        document = {
-            "pilot": pilot,
-            "run_id": run.id,
-            "created_at": run.created_at.isoformat(),
-            "inputs_hash": run.inputs_hash,
-            "plan_hash": run.plan_hash,
-            "library_versions": run.library_versions,
-            "comparisons": run.rows,
-        }
+        document = run_document(run, pilot)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     click.echo(_comparison_table(run.rows))

@@ -384,6 +384,12 @@ def _check_dataset(
     for key in [*mapping["outcomes"], *mapping.get("pre_period", {})]:
         _known_one(source, key, metric_kinds, (*path, "column_mapping"), "metric")
     csv_path = dataset_path(source, dataset)
+    folder = Path(source.name).parent.resolve()
+    if not csv_path.resolve().is_relative_to(folder):
+        # A portfolio names files beside it; anything else (an absolute path, "../…") could
+        # read any file the server can, and the messages below would confirm it exists.
+        source.problem((*path, "file"), "must name a file in the portfolio file's own folder")
+        return
     if not csv_path.is_file():
         source.problem((*path, "file"), f"no file at {csv_path}")
         return

@@ -5,6 +5,7 @@ against the migrations.
 """
 
 from tracker.models.analysis import AnalysisRun
+from tracker.models.api_token import ApiToken
 from tracker.models.audit import AuditEvent
 from tracker.models.engagement import Engagement, EngagementCreate, EngagementUpdate
 from tracker.models.iteration import (
@@ -56,6 +57,7 @@ __all__ = [
     "AnalysisPlanCreate",
     "AnalysisPlanUpdate",
     "AnalysisRun",
+    "ApiToken",
     "Arm",
     "ArmCreate",
     "ArmResult",

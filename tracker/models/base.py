@@ -24,6 +24,9 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# The largest count any whole-number input may hold: far above any real sample, and inside
+# PostgreSQL's INTEGER, so an absurd number is a field error, never a database crash.
+LARGEST_WHOLE_NUMBER = 1_000_000_000
 SLUG_MAX = 80
 TITLE_MAX = 200
 

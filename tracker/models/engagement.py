@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import SLUG_MAX, Tracked, slug_rule
+from tracker.models.base import LARGEST_WHOLE_NUMBER, SLUG_MAX, Tracked, slug_rule
 from tracker.models.enums import EngagementGroup, EngagementMethod, enum_column_type
 
 
@@ -18,7 +18,7 @@ class EngagementBase(SQLModel):
         sa_type=enum_column_type(EngagementMethod, "engagement_method")
     )
     held_on: date
-    participants: int | None = Field(default=None, ge=0)
+    participants: int | None = Field(default=None, ge=0, le=LARGEST_WHOLE_NUMBER)
     what_we_heard: str = Field(min_length=1, sa_type=sa.Text)
     what_changed: str = Field(default="", sa_type=sa.Text)
 
@@ -36,7 +36,7 @@ class EngagementCreate(EngagementBase):
     """`pilot` (slug) and `iteration` (number) together tie the entry to an iteration."""
 
     pilot: str | None = None
-    iteration: int | None = Field(default=None, ge=1)
+    iteration: int | None = Field(default=None, ge=1, le=LARGEST_WHOLE_NUMBER)
 
 
 class EngagementUpdate(SQLModel):
@@ -45,8 +45,8 @@ class EngagementUpdate(SQLModel):
     group: EngagementGroup | None = None
     method: EngagementMethod | None = None
     held_on: date | None = None
-    participants: int | None = Field(default=None, ge=0)
+    participants: int | None = Field(default=None, ge=0, le=LARGEST_WHOLE_NUMBER)
     what_we_heard: str | None = Field(default=None, min_length=1)
     what_changed: str | None = None
     pilot: str | None = None
-    iteration: int | None = Field(default=None, ge=1)
+    iteration: int | None = Field(default=None, ge=1, le=LARGEST_WHOLE_NUMBER)

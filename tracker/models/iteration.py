@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from tracker.models.base import TITLE_MAX, Tracked, ends_on_or_after
+from tracker.models.base import LARGEST_WHOLE_NUMBER, TITLE_MAX, Tracked, ends_on_or_after
 from tracker.models.enums import (
     DecisionOutcome,
     IterationStatus,
@@ -19,7 +19,7 @@ from tracker.models.pilot import SHA256_HEX_LENGTH
 
 
 class IterationBase(SQLModel):
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=LARGEST_WHOLE_NUMBER)
     title: str = Field(default="", max_length=TITLE_MAX)
     what_changed: str = Field(default="", sa_type=sa.Text)
     why: str = Field(default="", sa_type=sa.Text)
@@ -92,8 +92,8 @@ class ArmResultBase(SQLModel):
     binary: n and successes; continuous: n, mean and sd; count: n, total and exposure.
     """
 
-    n: int = Field(ge=0)
-    successes: int | None = Field(default=None, ge=0)
+    n: int = Field(ge=0, le=LARGEST_WHOLE_NUMBER)
+    successes: int | None = Field(default=None, ge=0, le=LARGEST_WHOLE_NUMBER)
     mean: float | None = None
     sd: float | None = Field(default=None, ge=0)
     total: float | None = Field(default=None, ge=0)

@@ -9,6 +9,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from tracker.models.base import (
+    LARGEST_WHOLE_NUMBER,
     SLUG_MAX,
     TITLE_MAX,
     Tracked,
@@ -36,7 +37,7 @@ class PilotBase(SQLModel):
     unit_of_randomisation: str = Field(default="", max_length=TITLE_MAX)
     population: str = Field(default="", sa_type=sa.Text)
     place: str = Field(default="", max_length=TITLE_MAX)
-    planned_sample_size: int | None = Field(default=None, ge=1)
+    planned_sample_size: int | None = Field(default=None, ge=1, le=LARGEST_WHOLE_NUMBER)
     evaluation_type: EvaluationType = Field(
         default=EvaluationType.IMPACT,
         sa_type=enum_column_type(EvaluationType, "evaluation_type"),
@@ -85,7 +86,7 @@ class PilotUpdate(SQLModel):
     unit_of_randomisation: str | None = Field(default=None, max_length=TITLE_MAX)
     population: str | None = None
     place: str | None = Field(default=None, max_length=TITLE_MAX)
-    planned_sample_size: int | None = Field(default=None, ge=1)
+    planned_sample_size: int | None = Field(default=None, ge=1, le=LARGEST_WHOLE_NUMBER)
     evaluation_type: EvaluationType | None = None
     evidence_strength: int | None = Field(default=None, ge=1, le=5)
     status: PilotStatus | None = None

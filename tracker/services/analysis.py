@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import platform
+from datetime import UTC, datetime
 from importlib import metadata
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker.models import AnalysisRun, Arm, ArmResult, Dataset, Iteration
+from tracker.models import AnalysisRun, Arm, ArmResult, Dataset, Iteration, Pilot
 from tracker.services import records
 from tracker.services.actors import Actor
 from tracker.services.adjusted_rows import adjusted_comparisons
@@ -89,3 +91,50 @@ def latest_run(*, session: Session, pilot_slug: str) -> AnalysisRun:
     if run is None:
         raise NotFound("analysis run", pilot_slug)
     return run
+
+
+def list_runs(*, session: Session, pilot_slug: str) -> list[AnalysisRun]:
+    """A pilot's stored runs, newest first (NotFound for an unknown pilot)."""
+    pilot = get_pilot(session=session, slug=pilot_slug)
+    return list(
+        session.exec(
+            select(AnalysisRun)
+            .where(AnalysisRun.pilot_id == pilot.id)
+            .order_by(col(AnalysisRun.id).desc())
+        )
+    )
+
+
+def get_run(*, session: Session, run_id: int) -> tuple[AnalysisRun, str]:
+    """A stored run and the slug of its pilot, or NotFound."""
+    row = session.exec(
+        select(AnalysisRun, Pilot.slug)
+        .join(Pilot, col(Pilot.id) == col(AnalysisRun.pilot_id))
+        .where(AnalysisRun.id == run_id)
+    ).first()
+    if row is None:
+        raise NotFound("analysis run", run_id)
+    run, slug = row
+    return run, slug
+
+
+def _utc_text(moment: datetime) -> str:
+    """RFC 3339 with its offset: SQLite hands a stored UTC time back without one."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def run_document(run: AnalysisRun, pilot_slug: str) -> dict[str, Any]:
+    """A stored run as `tracker analyse --json` prints it and the API returns it.
+
+    One builder for both, so a pipeline reading the API and a person reading the CLI see the
+    same document for the same run, whichever database it was read back from.
+    """
+    return {
+        "pilot": pilot_slug,
+        "run_id": run.id,
+        "created_at": _utc_text(run.created_at),
+        "inputs_hash": run.inputs_hash,
+        "plan_hash": run.plan_hash,
+        "library_versions": run.library_versions,
+        "comparisons": run.rows,
+    }

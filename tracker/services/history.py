@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from tracker import models
 from tracker.models import AuditEvent, Iteration, Pilot, Policy
-from tracker.services.errors import NotFound
+from tracker.models.enums import Role
+from tracker.services.actors import ROLE_RANK, Actor
+from tracker.services.errors import NotAllowed, NotFound
 
 HISTORY_LIMIT = 500
 
@@ -33,6 +35,28 @@ AUDITED: dict[str, type[SQLModel]] = {
         models.User,
     )
 }
+
+
+# Events about people and their API tokens name who changed whose role or made which token:
+# only admins, who manage users, read them (as on the web's history pages).
+ADMIN_ONLY_TYPES = frozenset({"user", "api_token"})
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Which events to list; empty fields match every event."""
+
+    entity_type: str = ""
+    entity_id: int | None = None
+    actor_label: str = ""
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of events, newest first, and how many match in all."""
+
+    total: int
+    events: list[AuditEvent]
 
 
 @dataclass(frozen=True)
@@ -130,3 +154,37 @@ def _policy_of(session: Session, record: SQLModel) -> Policy | None:
         return record
     policy_id = getattr(record, "policy_id", None)
     return session.get(Policy, policy_id) if policy_id is not None else None
+
+
+def list_audit_events(
+    *, session: Session, actor: Actor, filters: AuditFilters, limit: int, offset: int
+) -> AuditPage:
+    """The audit trail across every record, newest first, paged in the database.
+
+    Anyone signed in may read it, except events about users and API tokens, which only admins
+    see: for anyone else they are left out, and asking for that entity type is NotAllowed.
+    """
+    is_admin = ROLE_RANK[actor.role] >= ROLE_RANK[Role.ADMIN]
+    if filters.entity_type in ADMIN_ONLY_TYPES and not is_admin:
+        raise NotAllowed(
+            f"{actor.label} has the {actor.role.value} role; only admins read the history of "
+            f"{filters.entity_type.replace('_', ' ')} records"
+        )
+    conditions = []
+    if filters.entity_type:
+        conditions.append(col(AuditEvent.entity_type) == filters.entity_type)
+    elif not is_admin:
+        conditions.append(col(AuditEvent.entity_type).not_in(ADMIN_ONLY_TYPES))
+    if filters.entity_id is not None:
+        conditions.append(col(AuditEvent.entity_id) == filters.entity_id)
+    if filters.actor_label:
+        conditions.append(col(AuditEvent.actor_label) == filters.actor_label)
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+    events = session.exec(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.occurred_at).desc(), col(AuditEvent.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return AuditPage(total=total, events=list(events))

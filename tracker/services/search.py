@@ -55,8 +55,9 @@ def parse_choices(values: Iterable[str], enum: type[Choice]) -> tuple[Choice, ..
 
 
 def clean_text(text: str | None) -> str:
-    """Search text as typed, trimmed and bounded."""
-    return (text or "").strip()[:TEXT_MAX]
+    """Search text as typed, trimmed and bounded; NUL characters, which PostgreSQL text cannot
+    hold (a query with one fails), are dropped."""
+    return (text or "").replace("\x00", "").strip()[:TEXT_MAX]
 
 
 @dataclass(frozen=True)

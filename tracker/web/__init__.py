@@ -8,6 +8,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from tracker.web import (
+    api_tokens,
     assets,
     auth,
     dashboard,
@@ -81,6 +82,7 @@ def register_web(app: Flask) -> None:
         reports,
         exports,
         knowledge,
+        api_tokens,
     ):
         app.register_blueprint(pages.blueprint)
     errors.register(app)

@@ -28,6 +28,15 @@ from tracker.services.actors import ROLE_RANK, Actor
 blueprint = Blueprint("auth", __name__)
 
 OPEN_ENDPOINTS = frozenset({"auth.sign_in", "static", "assets.plotly_js"})
+# The JSON API authenticates each request with a Bearer token (tracker.api.auth), never with
+# the cookie: its paths skip the sign-in redirect, and its docs are public.
+API_PATH = "/api/"
+
+
+def is_api(path: str) -> bool:
+    return path.startswith(API_PATH) or path == API_PATH.rstrip("/")
+
+
 SESSION_USER = "user_id"
 WRONG_DETAILS = (
     "Enter a correct email address and password. After 5 wrong attempts an account is locked "
@@ -110,7 +119,7 @@ def _load_user() -> ResponseReturnValue | None:
             g.user = user
         else:
             session.clear()
-    if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
+    if g.user is None and request.endpoint not in OPEN_ENDPOINTS and not is_api(request.path):
         target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
         return redirect(url_for("auth.sign_in", next=target))
     return None

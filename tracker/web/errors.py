@@ -14,6 +14,14 @@ def _render(status: int) -> tuple[str, int]:
     return render_template(TEMPLATES.get(status, "errors/500.html"), status=status), status
 
 
+def http_error_page(error: HTTPException) -> tuple[str, int]:
+    """The GOV.UK page for an HTTP error (404 page, 403 page, …)."""
+    status = error.code or 500
+    if status in TEMPLATES:
+        return _render(status)
+    return render_template("errors/generic.html", error=error), status
+
+
 def register(app: Flask) -> None:
     """404 for missing records, 403 for forbidden writes, 409 for conflicts.
 
@@ -21,12 +29,7 @@ def register(app: Flask) -> None:
     under TESTING, where Flask lets them propagate so tests see the real error.
     """
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        status = error.code or 500
-        if status in TEMPLATES:
-            return _render(status)
-        return render_template("errors/generic.html", error=error), status
+    app.register_error_handler(HTTPException, http_error_page)
 
     @app.errorhandler(NotFound)
     def not_found(_error: NotFound) -> tuple[str, int]:

@@ -28,7 +28,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from tracker.models.base import TITLE_MAX
+from tracker.models.base import LARGEST_WHOLE_NUMBER, TITLE_MAX
 from tracker.web.filters import long_date
 
 DATE_PARTS = ("day", "month", "year")
@@ -188,10 +188,6 @@ def fieldset_legend(text: str, size: str = "s") -> dict[str, Any]:
 def field_name(field: Field) -> str:
     """A field's label as its error messages name it: "Number of people", not "… (optional)"."""
     return str(field.label.text).removesuffix(" (optional)")
-
-
-# Integer columns hold up to 2,147,483,647 on PostgreSQL; nothing we count comes near a billion.
-LARGEST_WHOLE_NUMBER = 1_000_000_000
 
 
 class TypedNumberField(StringField):  # type: ignore[misc]
