@@ -136,6 +136,8 @@ def write_paths(app: Flask) -> list[tuple[str, str, bool]]:
     pages = []
     with app.test_request_context():
         for rule in write_rules(app):
+            if app.view_functions[rule.endpoint].required_role == Role.VIEWER:
+                continue  # one's own account (API tokens): every signed-in role may use it
             built = rule.build(fill(rule, records))
             assert built is not None, rule.rule
             path = built[1]
