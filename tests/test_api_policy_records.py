@@ -306,3 +306,9 @@ def test_policy_record_operations_are_documented(app: Flask) -> None:
         assert "412" in paths[f"{base}/{{key}}"]["put"]["responses"]
     decisions = paths["/api/v1/policies/{slug}/stage-decisions"]
     assert set(decisions) == {"get", "post"} and "428" in decisions["post"]["responses"]
+
+
+def test_an_absurd_stage_decision_number_is_a_field_error(app: Flask) -> None:
+    viewer = api_client(app, Role.VIEWER)
+    huge = viewer.get(f"/api/v1/policies/any-policy/stage-decisions/{2**70}")
+    assert huge.status_code == 422 and huge.json["errors"][0]["field"] == "sequence"

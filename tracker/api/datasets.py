@@ -18,12 +18,12 @@ from werkzeug.datastructures import FileStorage as WerkzeugFile
 from tracker.api.analyses import MAX_ID
 from tracker.api.auth import api_actor
 from tracker.api.pagination import PageInfo, PageQuery, page_response
+from tracker.api.paths import IterationPath
 from tracker.api.problems import FieldProblem, Problem, problem, problem_responses
 from tracker.api.responses import record_response
 from tracker.api.types import UtcDatetime
 from tracker.db import get_session
 from tracker.models import ColumnMapping, Dataset
-from tracker.models.base import SLUG_PATTERN
 from tracker.services import datasets
 from tracker.services.actors import require_write
 from tracker.services.errors import NotFound
@@ -55,11 +55,6 @@ class DatasetOut(BaseModel):
 class DatasetList(BaseModel):
     items: list[DatasetOut]
     page: PageInfo
-
-
-class IterationPath(BaseModel):
-    slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
-    number: int = Field(ge=1, le=MAX_ID, description="The iteration's number (v1, v2, …)")
 
 
 class DatasetPath(IterationPath):

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracker.api.auth import api_actor
 from tracker.api.concurrency import guarded_update
 from tracker.api.pagination import PageInfo, PageQuery, page_response
+from tracker.api.paths import IterationPath, PilotPath
 from tracker.api.problems import Problem, problem_responses
 from tracker.api.responses import record_response
 from tracker.api.types import UtcDatetime
 from tracker.db import get_session
 from tracker.models import Arm, ArmCreate, ArmUpdate, Iteration, IterationCreate, IterationUpdate
-from tracker.models.base import LARGEST_WHOLE_NUMBER, SLUG_MAX, SLUG_PATTERN, TITLE_MAX
+from tracker.models.base import LARGEST_WHOLE_NUMBER, TITLE_MAX
 from tracker.models.enums import IterationStatus
 from tracker.services import iterations
 from tracker.services.actors import require_write
@@ -90,16 +91,6 @@ class NewIterationQuery(BaseModel):
         le=LARGEST_WHOLE_NUMBER,
         description="Start with the arms of this earlier iteration (its number), as the web "
         "form's 'Copy the arms' does",
-    )
-
-
-class PilotPath(BaseModel):
-    slug: str = Field(pattern=SLUG_PATTERN, max_length=SLUG_MAX)
-
-
-class IterationPath(PilotPath):
-    number: int = Field(
-        ge=1, le=LARGEST_WHOLE_NUMBER, description="The iteration's number: 1 for v1"
     )
 
 

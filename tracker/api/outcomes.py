@@ -20,8 +20,9 @@ from sqlmodel import Field as SQLField
 
 from tracker.api.auth import api_actor
 from tracker.api.concurrency import expected_version, fields_equal
-from tracker.api.iterations import ArmPath, IterationPath, iteration_url
+from tracker.api.iterations import ArmPath, iteration_url
 from tracker.api.pagination import PageInfo, PageQuery, page_response
+from tracker.api.paths import IterationPath
 from tracker.api.problems import Problem, problem_responses
 from tracker.api.responses import record_response
 from tracker.api.types import UtcDatetime

@@ -43,7 +43,7 @@ from tracker.models import (
     UserNeedCreate,
     UserNeedUpdate,
 )
-from tracker.models.base import SLUG_PATTERN
+from tracker.models.base import LARGEST_WHOLE_NUMBER, SLUG_MAX, SLUG_PATTERN
 from tracker.models.enums import (
     Direction,
     EngagementGroup,
@@ -76,14 +76,14 @@ STAGE_TAG = Tag(
 VERSION = Field(description='The record\'s version; its ETag is "v<version>"')
 
 
-class RecordPath(BaseModel):
-    slug: str = Field(pattern=SLUG_PATTERN, max_length=100, description="The policy's slug")
-    key: str = Field(pattern=SLUG_PATTERN, max_length=100, description="The record's key")
+class RecordPath(PolicyPath):
+    key: str = Field(pattern=SLUG_PATTERN, max_length=SLUG_MAX, description="The record's key")
 
 
-class StageDecisionPath(BaseModel):
-    slug: str = Field(pattern=SLUG_PATTERN, max_length=100, description="The policy's slug")
-    sequence: int = Field(ge=1, description="1 for the policy's first decision, and so on")
+class StageDecisionPath(PolicyPath):
+    sequence: int = Field(
+        ge=1, le=LARGEST_WHOLE_NUMBER, description="1 for the policy's first decision, and so on"
+    )
 
 
 # Responses ---------------------------------------------------------------------------------------
