@@ -17,13 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.api.auth import api_actor
 from tracker.api.pagination import PageInfo, PageQuery, page_response
-from tracker.api.paths import PilotPath
+from tracker.api.paths import MAX_ID, PilotPath
 from tracker.api.problems import Problem
 from tracker.api.types import UtcDatetime
 from tracker.db import get_session
 from tracker.services.actors import require_write
-
-MAX_ID = 2**31 - 1  # the databases' integer columns: a larger number cannot name a record
 
 TAG = Tag(
     name="Analyses",

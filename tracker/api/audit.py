@@ -13,9 +13,9 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.api.analyses import MAX_ID
 from tracker.api.auth import api_actor
 from tracker.api.pagination import PageInfo, PageQuery, page_info
+from tracker.api.paths import MAX_ID
 from tracker.api.problems import Problem
 from tracker.api.types import UtcDatetime
 from tracker.db import get_session

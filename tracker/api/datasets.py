@@ -15,10 +15,9 @@ from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.datastructures import FileStorage as WerkzeugFile
 
-from tracker.api.analyses import MAX_ID
 from tracker.api.auth import api_actor
 from tracker.api.pagination import PageInfo, PageQuery, page_response
-from tracker.api.paths import IterationPath
+from tracker.api.paths import MAX_ID, IterationPath
 from tracker.api.problems import FieldProblem, Problem, problem, problem_responses
 from tracker.api.responses import record_response
 from tracker.api.types import UtcDatetime

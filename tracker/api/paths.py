@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from tracker.models.base import LARGEST_WHOLE_NUMBER, SLUG_MAX, SLUG_PATTERN
 
+MAX_ID = 2**31 - 1  # the databases' integer columns: a larger number cannot name a record
+
 
 class SlugPath(BaseModel):
     """A policy's or pilot's slug in the URL."""

@@ -14,11 +14,10 @@ from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from tracker.api.analyses import MAX_ID
 from tracker.api.auth import api_actor
 from tracker.api.concurrency import guarded_update, if_match_version, stale
 from tracker.api.pagination import PageInfo, PageQuery, page_response
-from tracker.api.paths import PilotPath, SlugPath
+from tracker.api.paths import MAX_ID, PilotPath, SlugPath
 from tracker.api.problems import Problem, problem, problem_responses
 from tracker.api.responses import record_response
 from tracker.api.types import UtcDatetime
