@@ -11,6 +11,7 @@ from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 from tests.conftest import add_user
+from tests.portfolio_helpers import table_dump
 from tracker.db import get_engine
 from tracker.models.enums import Role
 from tracker.services.actors import Actor
@@ -52,3 +53,10 @@ def token_for(app: Flask, role: Role) -> str:
 
 def api_client(app: Flask, role: Role = Role.VIEWER) -> ApiClient:
     return ApiClient(app.test_client(), token_for(app, role))
+
+
+def records_of(app: Flask) -> dict[str, Any]:
+    """Every table but the tokens' own (whose last-used time a request may update)."""
+    dump = table_dump(app.config["DATABASE_URL"])
+    dump.pop("api_token")
+    return dump

@@ -12,8 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
 from tests import factories
-from tests.api_helpers import ApiClient, api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import ApiClient, api_client, records_of
 from tests.web_helpers import seed
 from tracker.models.enums import Role
 from tracker.services.datasets import sha256_hex
@@ -21,13 +20,6 @@ from tracker.services.datasets import sha256_hex
 DATASETS = "/api/v1/pilots/letter-trial/iterations/1/datasets"
 MAPPING = {"arm": "group", "outcomes": {"take-up": "claimed"}}
 CSV = b"group,claimed\ncontrol,1\ncontrol,0\ncontrol,0\nnew letter,1\nnew letter,1\n"
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
 
 
 def trial(app: Flask) -> None:

@@ -9,21 +9,13 @@ from flask import Flask
 from sqlmodel import Session
 
 from tests import factories
-from tests.api_helpers import api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import api_client, records_of
 from tests.web_helpers import seed
 from tracker.models.enums import Role
 
 PILOT = "/api/v1/pilots/letter-trial"
 V1 = f"{PILOT}/iterations/1"
 V2 = f"{PILOT}/iterations/2"
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
 
 
 def trial_with_empty_v2(session: Session) -> None:

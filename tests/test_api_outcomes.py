@@ -8,21 +8,13 @@ from typing import Any
 from flask import Flask
 
 from tests import factories
-from tests.api_helpers import api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import api_client, records_of
 from tests.web_helpers import seed
 from tracker.models.enums import Role
 
 V1 = "/api/v1/pilots/letter-trial/iterations/1"
 CONTROL_TAKE_UP = f"{V1}/arms/control/results/take-up"
 NEW_LETTER_DAYS = f"{V1}/arms/new%20letter/results/days-to-claim"
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
 
 
 def fields_of(response: Any) -> set[str]:

@@ -8,8 +8,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from tests import factories
-from tests.api_helpers import api_client
-from tests.test_api_policies import records_of
+from tests.api_helpers import api_client, records_of
 from tests.web_helpers import make_search_pilots, make_search_policies, seed
 from tracker.models.enums import Role
 

@@ -8,8 +8,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from tests import factories
-from tests.api_helpers import ApiClient, api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import ApiClient, api_client, records_of
 from tests.web_helpers import app_session, seed
 from tracker.models.enums import Role
 from tracker.services import plans
@@ -23,13 +22,6 @@ DRAFT = {
         {"metric": "days-to-claim", "role": "secondary", "test": ""},
     ],
 }
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
 
 
 def trial(app: Flask) -> None:

@@ -8,18 +8,9 @@ from typing import Any
 from flask import Flask
 
 from tests import factories
-from tests.api_helpers import api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import api_client, records_of
 from tests.web_helpers import seed
 from tracker.models.enums import PolicyStage, Role
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
-
 
 NEW = {
     "policy": {

@@ -10,8 +10,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from tests import factories
-from tests.api_helpers import api_client
-from tests.test_api_policies import records_of
+from tests.api_helpers import api_client, records_of
 from tests.web_helpers import seed
 from tracker.models.enums import PolicyStage, Role
 

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 from flask import Flask
 from sqlmodel import Session
 from werkzeug.test import TestResponse
 
-from tests.api_helpers import ApiClient, api_client
-from tests.portfolio_helpers import minimal, table_dump
+from tests.api_helpers import ApiClient, api_client, records_of
+from tests.portfolio_helpers import minimal
 from tracker.db import get_engine
 from tracker.io.exporter import export_directory
 from tracker.models.enums import Role
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 EXAMPLE = "council-tax-text-reminders"
-
-
-def records_of(app: Flask) -> dict[str, Any]:
-    """Every table but the tokens' own (whose last-used time a request may update)."""
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
 
 
 def send(client: ApiClient, content: bytes | str) -> TestResponse:

@@ -8,8 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session, select
 
-from tests.api_helpers import ApiClient, api_client
-from tests.portfolio_helpers import table_dump
+from tests.api_helpers import ApiClient, api_client, records_of
 from tracker.db import get_engine
 from tracker.models import ApiToken
 from tracker.models.enums import Role
@@ -41,22 +40,16 @@ def send(api: ApiClient, method: str, path: str) -> Any:
     return api.client.open(path, method=method, json={}, headers=api.headers())
 
 
-def records_without_tokens(app: Flask) -> dict[str, Any]:
-    dump = table_dump(app.config["DATABASE_URL"])
-    dump.pop("api_token")
-    return dump
-
-
 def test_a_viewers_token_cannot_write_anything(example_app: Flask) -> None:
     viewer = api_client(example_app, Role.VIEWER)
     writes = [(m, p) for m, p in operations(example_app) if m in WRITES]
     assert writes, "the API has write operations"
-    before = records_without_tokens(example_app)
+    before = records_of(example_app)
     for method, path in writes:
         response = send(viewer, method, path)
         assert response.status_code == 403, (method, path, response.status_code)
         assert response.mimetype == "application/problem+json"
-    assert records_without_tokens(example_app) == before
+    assert records_of(example_app) == before
 
 
 def test_a_revoked_token_gets_401_on_every_operation(example_app: Flask) -> None:
