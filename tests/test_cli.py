@@ -37,6 +37,9 @@ def test_db_upgrade_current_and_check(tracker_cli: Cli, database_url: str) -> No
     assert "up to date" in tracker_cli(database_url, "db", "current").output
     checked = tracker_cli(database_url, "db", "check")
     assert checked.exit_code == 0, checked.output
+    one_back = tracker_cli(database_url, "db", "downgrade", "-1")  # as migrations/README.md says
+    assert one_back.exit_code == 0, one_back.output
+    assert one_back.output.startswith("database revision: 0004;")
     down = tracker_cli(database_url, "db", "downgrade", "base")
     assert "empty (no migrations applied)" in down.output
 

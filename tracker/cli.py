@@ -40,7 +40,8 @@ def upgrade(revision: str) -> None:
     click.echo(migrate.schema_status(_url()).describe())
 
 
-@db.command()
+# A relative step such as -2 is a revision, not an option.
+@db.command(context_settings={"ignore_unknown_options": True})
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
     """Undo migrations back to REVISION (default: one step)."""

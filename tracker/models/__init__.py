@@ -50,6 +50,7 @@ from tracker.models.policy import (
     UserNeedMetric,
     UserNeedUpdate,
 )
+from tracker.models.site import ApiRateWindow, SiteSetting
 from tracker.models.user import User, UserCreate, UserUpdate
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "AnalysisPlanCreate",
     "AnalysisPlanUpdate",
     "AnalysisRun",
+    "ApiRateWindow",
     "ApiToken",
     "Arm",
     "ArmCreate",
@@ -89,6 +91,7 @@ __all__ = [
     "Policy",
     "PolicyCreate",
     "PolicyUpdate",
+    "SiteSetting",
     "StageDecision",
     "StageDecisionCreate",
     "User",

@@ -27,6 +27,9 @@ class PolicyBase(SQLModel):
     slug: str = Field(max_length=SLUG_MAX, schema_extra=slug_rule(), unique=True, index=True)
     title: str = Field(max_length=TITLE_MAX, min_length=1)
     illustrative: bool = False
+    # Published policies (and everything under them) may be read through the API without a
+    # token, but only while an admin has turned open reads on (services.site_settings).
+    published: bool = False
     team: str = Field(max_length=TITLE_MAX, min_length=1)
     problem_statement: str = Field(min_length=1, sa_type=sa.Text)
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
@@ -48,6 +51,7 @@ class PolicyCreate(PolicyBase):
 class PolicyUpdate(SQLModel):
     title: str | None = Field(default=None, max_length=TITLE_MAX, min_length=1)
     illustrative: bool | None = None
+    published: bool | None = None
     team: str | None = Field(default=None, max_length=TITLE_MAX, min_length=1)
     problem_statement: str | None = Field(default=None, min_length=1)
     tags: list[str] | None = None
