@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.api_helpers import token_for
 from tracker.models.enums import Role
 
+pytestmark = pytest.mark.fuzz
+
 
 @pytest.fixture
 def api_schema(example_app: Flask) -> schemathesis.schemas.BaseSchema:
