@@ -195,6 +195,7 @@ SUBMISSIONS: dict[str, Submission] = {
         },
     ),
     "users.edit": Submission(_target_user, {"display_name": "Renamed person"}),
+    "site_settings.edit": Submission({}, {"open_api_reads": "y"}),
     "api_tokens.create": Submission({}, {"name": "Role test token"}, ok=(200,)),
     "api_tokens.revoke": Submission({"token_id": 1}),
 }

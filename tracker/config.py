@@ -68,3 +68,21 @@ def as_bool(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in {"false", "0", "no", "off", ""}
     return bool(value)
+
+
+def as_whole_number(value: object, name: str, *, minimum: int, maximum: int) -> int:
+    """A whole-number setting between `minimum` and `maximum`; the environment hands it as text.
+
+    Raises ValueError naming the setting, its variable and what it must be, so a typo stops the
+    app at start-up rather than on the first request that reads it.
+    """
+    try:
+        number = int(str(value).strip(), 10) if not isinstance(value, bool | float) else None
+    except ValueError:
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        raise ValueError(
+            f"{name} (environment variable {ENV_PREFIX}{name}) must be a whole number from "
+            f"{minimum} to {maximum}, not {value!r}"
+        )
+    return number

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 # Form pages to walk through, by endpoint and URL, for whichever of them the app has.
 FORM_PAGES = [
     ("users.new", "/users/new"),
+    ("site_settings.edit", "/admin/settings"),
     ("policy_forms.new", "/policies/new"),
     ("policy_records.new_user_need", "/policies/council-tax-text-reminders/user-needs/new"),
     ("iterations.new", "/pilots/council-tax-text-reminders-pilot/iterations/new"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.openapi import OpenAPI
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from tracker.api import (
@@ -26,12 +27,14 @@ from tracker.api import (
     policies,
     policy_records,
     portfolio,
+    rate_limit,
 )
 from tracker.api.auth import authenticate_request
+from tracker.api.concurrency import stale
 from tracker.api.inputs import refuse_nul_characters
 from tracker.api.problems import Problem, problem, service_problem
 from tracker.db import get_session
-from tracker.services.errors import ServiceError
+from tracker.services.errors import ServiceError, StaleVersion
 from tracker.web.errors import http_error_page
 
 PREFIX = "/api/v1"
@@ -39,9 +42,23 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _rolled_back(error: ServiceError) -> Response:
-    """A service refused: nothing it started may be committed."""
+    """A service refused: nothing it started may be committed.
+
+    A stale write is 412 Precondition Failed, whether the If-Match version was already behind
+    (`current` known, so the answer carries the current ETag) or another process saved first.
+    """
     get_session().rollback()
+    if isinstance(error, StaleVersion):
+        version = (error.current or {}).get("version")
+        if isinstance(version, int):
+            return stale(version)
+        return problem(412, "The record has changed", str(error))
     return service_problem(error)
+
+
+def _saved_first_elsewhere(_error: StaleDataError) -> Response:
+    """A commit lost a race outside the services' own checks: the same 412, nothing saved."""
+    return _rolled_back(StaleVersion("The record was changed by someone else; nothing was saved."))
 
 
 def register_api(app: OpenAPI) -> None:
@@ -51,11 +68,13 @@ def register_api(app: OpenAPI) -> None:
         __name__,
         url_prefix=PREFIX,
         abp_security=SECURITY,
-        abp_responses={401: Problem, 422: Problem},
+        abp_responses={401: Problem, 422: Problem, 429: Problem},
     )
+    rate_limit.register(api)  # first: requests that fail authentication count too
     api.before_request(authenticate_request)
     api.before_request(refuse_nul_characters)
     api.register_error_handler(ServiceError, _rolled_back)
+    api.register_error_handler(StaleDataError, _saved_first_elsewhere)
     for resource in (
         policies,
         policy_records,

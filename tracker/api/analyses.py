@@ -15,7 +15,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.api.auth import api_actor
+from tracker.api.auth import anonymous_caller, api_actor
 from tracker.api.pagination import PageInfo, PageQuery, page_response
 from tracker.api.paths import MAX_ID, PilotPath
 from tracker.api.problems import Problem
@@ -81,7 +81,7 @@ class AnalysisRunSummary(BaseModel):
     id: int
     created_at: UtcDatetime
     iteration_number: int | None = Field(description="The one iteration analysed, or null: all")
-    actor_label: str = Field(description="Who ran it")
+    actor_label: str = Field(description="Who ran it (left empty for callers without a token)")
     plan_hash: str | None
     inputs_hash: str
     comparison_count: int
@@ -163,7 +163,7 @@ def register(api: APIBlueprint) -> None:
                     "id": run.id,
                     "created_at": run.created_at,
                     "iteration_number": run.iteration_number,
-                    "actor_label": run.actor_label,
+                    "actor_label": "" if anonymous_caller() else run.actor_label,
                     "plan_hash": run.plan_hash,
                     "inputs_hash": run.inputs_hash,
                     "comparison_count": len(run.rows),

@@ -3,16 +3,22 @@
 The web pages' cookie sign-in does not apply here: scripts and other systems present a personal
 API token (`Authorization: Bearer tlt_…`) made on the web page /account/api-tokens. The token
 carries its owner's role as it is now, so demoting a person demotes their tokens at once.
+
+While an admin has turned open reads on (/admin/settings), a GET or HEAD with no Authorization
+header at all is let in as an anonymous viewer, but only to published work (api.open_reads);
+anything else gets the very 401 a request without a token always gets.
 """
 
 from __future__ import annotations
 
 from flask import Response, g, request
 
+from tracker.api import open_reads
 from tracker.api.problems import problem
 from tracker.db import get_session
 from tracker.models.enums import Role
 from tracker.services.actors import Actor
+from tracker.services.site_settings import open_api_reads
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -24,19 +30,27 @@ def bearer_token() -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def authentication_required() -> Response:
+    """The 401 for a request without a usable token, and for any open read out of scope."""
+    return problem(
+        401,
+        "Authentication required",
+        "Send a personal API token as `Authorization: Bearer <token>`; make one at "
+        "/account/api-tokens.",
+        headers=CHALLENGE,
+    )
+
+
 def authenticate_request() -> Response | None:
     """Put the caller's Actor on `g.api_actor`, or answer 401 naming what is wrong."""
     from tracker.services.api_tokens import authenticate
 
+    g.api_anonymous = False
+    if "Authorization" not in request.headers and request.method in open_reads.METHODS:
+        return _open_read()
     token = bearer_token()
     if token is None:
-        return problem(
-            401,
-            "Authentication required",
-            "Send a personal API token as `Authorization: Bearer <token>`; make one at "
-            "/account/api-tokens.",
-            headers=CHALLENGE,
-        )
+        return authentication_required()
     session = get_session()
     user = authenticate(session, token)
     session.commit()  # keeps the token's last-used time
@@ -50,6 +64,24 @@ def authenticate_request() -> Response | None:
         # before the body is read keeps a viewer's token from learning anything by writing.
         return problem(403, "Forbidden", "A viewer's token can read but not change anything.")
     return None
+
+
+def _open_read() -> Response | None:
+    """Let a caller without a token read published work, if open reads are on; else 401."""
+    session = get_session()
+    if not open_api_reads(session) or not open_reads.in_scope(
+        session, request.endpoint, request.view_args or {}
+    ):
+        return authentication_required()
+    g.api_actor = Actor.anonymous()
+    g.api_anonymous = True
+    return None
+
+
+def anonymous_caller() -> bool:
+    """Whether this request came without a token (an open read): lists then show only
+    published work and leave out who did what."""
+    return bool(g.get("api_anonymous", False))
 
 
 def api_actor() -> Actor:

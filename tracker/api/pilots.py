@@ -12,7 +12,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.api.auth import api_actor
+from tracker.api.auth import anonymous_caller, api_actor
 from tracker.api.concurrency import guarded_update, shown_unchanged
 from tracker.api.pagination import PageInfo, PageQuery, page_response
 from tracker.api.paths import PilotPath, PolicyPath
@@ -124,14 +124,17 @@ def register(api: APIBlueprint) -> None:
     def list_pilots(query: PilotQuery) -> Response:
         """Pilots matching the filters, by policy title then pilot title.
 
-        Each comes with the number of its newest iteration."""
+        Each comes with the number of its newest iteration. Without a token, only the pilots
+        of published policies."""
         filters = PilotFilters(
             statuses=tuple(query.status),
             evaluation_types=tuple(query.evaluation_type),
             policy=query.policy,
             text=clean_text(query.q),
         )
-        found = search_pilots(session=get_session(), filters=filters)
+        found = search_pilots(
+            session=get_session(), filters=filters, published_only=anonymous_caller()
+        )
         return page_response(
             PilotList,
             found,

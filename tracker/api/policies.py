@@ -8,7 +8,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.api.auth import api_actor
+from tracker.api.auth import anonymous_caller, api_actor
 from tracker.api.concurrency import guarded_update
 from tracker.api.pagination import PageInfo, PageQuery, page_response
 from tracker.api.paths import PolicyPath
@@ -32,6 +32,9 @@ class PolicyOut(BaseModel):
     slug: str
     title: str
     illustrative: bool
+    published: bool = Field(
+        description="Readable without a token while an admin has turned open API reads on"
+    )
     team: str
     problem_statement: str
     tags: list[str]
@@ -78,14 +81,16 @@ def register(api: APIBlueprint) -> None:
 
     @api.get("/policies", tags=[TAG], responses={200: PolicyList, 422: Problem})
     def list_policies(query: PolicyQuery) -> Response:
-        """Policies matching the filters, by title."""
+        """Policies matching the filters, by title (only published ones without a token)."""
         filters = PolicyFilters(
             stages=tuple(query.stage),
             team=clean_text(query.team),
             tag=clean_text(query.tag),
             text=clean_text(query.q),
         )
-        found = search_policies(session=get_session(), filters=filters)
+        found = search_policies(
+            session=get_session(), filters=filters, published_only=anonymous_caller()
+        )
         return page_response(
             PolicyList,
             found,

@@ -47,4 +47,8 @@ WEB_WRITE_TWINS: dict[str, str] = {
         "(or `tracker create-user`), not with scripts."
     ),
     "users.edit": "None yet: changing a person's role stays with admins in the browser.",
+    "site_settings.edit": (
+        "None on purpose: installation settings (such as open API reads) are changed by an "
+        "admin in the browser, not by pipelines."
+    ),
 }

@@ -174,6 +174,7 @@ def policy_document(*, session: Session, slug: str, directory: Path) -> dict[str
         "slug": policy.slug,
         "title": policy.title,
         "illustrative": policy.illustrative,
+        "published": policy.published,
         "team": policy.team,
         "stage": policy.stage.value,
         "problem_statement": policy.problem_statement,

@@ -58,7 +58,15 @@ FILE_KEYS = {
     "hypothesis_keys": "hypotheses",
     "metric_keys": "metrics",
 }
-POLICY_FIELDS = ("title", "illustrative", "team", "problem_statement", "tags", "theory_of_change")
+POLICY_FIELDS = (
+    "title",
+    "illustrative",
+    "published",
+    "team",
+    "problem_statement",
+    "tags",
+    "theory_of_change",
+)
 PILOT_FIELDS = (
     "title",
     "design",

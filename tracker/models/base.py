@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -68,3 +70,19 @@ class Tracked(SQLModel):
     created_at: datetime = Field(default_factory=utcnow, sa_type=timestamp_type())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=timestamp_type())
     version: int = Field(default=1, ge=1)
+
+    @declared_attr  # type: ignore[arg-type]
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805  (SQLAlchemy passes the class)
+        """Every UPDATE says `WHERE version = <the version read>`.
+
+        Comparing versions in Python (records.check_version) cannot see a write that commits
+        between the read and the UPDATE — two app processes taking the same If-Match at once
+        both passed it, and one update was lost (bench/two_writers.py found it). With the
+        version as SQLAlchemy's version column, the later UPDATE matches no row and raises
+        StaleDataError, which records turns into StaleVersion. The services still set the new
+        version themselves (`version_id_generator` off), so a change that keeps the version
+        (sign-in bookkeeping) stays cheap and never conflicts.
+        """
+        # Each table class has its own __table__; the mixin itself has none.
+        table: sa.Table = cls.__table__  # type: ignore[attr-defined]
+        return {"version_id_col": table.c.version, "version_id_generator": False}

@@ -28,12 +28,14 @@ WRITE_ROLE: dict[str, Role] = {
     "analysis_plan": Role.ANALYST,
     "analysis_run": Role.ANALYST,
     "user": Role.ADMIN,
+    "site_setting": Role.ADMIN,
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A signed-in user, or a named system process (CLI, import) acting with admin rights."""
+    """A signed-in user, a named system process (CLI, import) acting with admin rights, or an
+    anonymous reader of published work through the API."""
 
     label: str
     role: Role
@@ -47,6 +49,12 @@ class Actor:
     def system(cls, label: str) -> Actor:
         """The command line and the importer run as the person at the terminal: an admin."""
         return cls(label=label, role=Role.ADMIN)
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        """An API caller without a token, let in only to read published work: a viewer's rights,
+        so any write it reached would still be refused."""
+        return cls(label="anonymous API reader", role=Role.VIEWER)
 
     def may_write(self, entity_type: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[WRITE_ROLE[entity_type]]

@@ -158,6 +158,20 @@ def revoke_token(
     return token
 
 
+def is_known(session: Session, plaintext: str) -> bool:
+    """Whether a token was ever made here (revoked and expired ones too).
+
+    The rate limiter counts a known token on its own and anything else by address, so made-up
+    tokens can neither dodge the limit nor add a row to the counters per request.
+    """
+    if not plaintext.startswith(TOKEN_MARKER) or len(plaintext) > LONGEST_TOKEN:
+        return False
+    found = session.exec(
+        select(ApiToken.id).where(ApiToken.token_hash == token_digest(plaintext))
+    ).first()
+    return found is not None
+
+
 def is_active(token: ApiToken, now: datetime) -> bool:
     """Whether the token would be accepted at `now` (its owner aside): not revoked or expired."""
     expires_at = _aware(token.expires_at)

@@ -50,5 +50,13 @@ class Conflict(ServiceError):
         super().__init__(message)
 
 
+class StaleVersion(Conflict):
+    """Someone else saved the record after it was read: the change was not made.
+
+    `current` holds the stored record when it is known (a version check before writing), and
+    is None when another process's write landed between the check and the UPDATE.
+    """
+
+
 class NotAllowed(ServiceError):
     """The actor's role does not permit this change, or the record is frozen (a locked plan)."""

@@ -11,13 +11,20 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
 from tracker.models import AuditEvent
 from tracker.models.base import Tracked, utcnow
 from tracker.models.enums import AuditAction
 from tracker.services.actors import Actor, require_write
-from tracker.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from tracker.services.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 
 Schema = TypeVar("Schema", bound=BaseModel)
 Record = TypeVar("Record", bound=SQLModel)
@@ -65,11 +72,13 @@ def _plain(value: Any) -> Any:
 
 def snapshot(record: SQLModel) -> dict[str, Any]:
     """The record's audited columns as JSON-ready values."""
-    return {
-        name: _plain(getattr(record, name))
-        for name in type(record).model_fields
-        if name not in UNAUDITED
-    }
+    fields = type(record).model_fields
+    return snapshot_of(type(record), {name: getattr(record, name) for name in fields})
+
+
+def snapshot_of(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """What `snapshot` gives for a row of `model` held as a dict (bulk paths build no objects)."""
+    return {name: _plain(values.get(name)) for name in model.model_fields if name not in UNAUDITED}
 
 
 def audit(
@@ -118,7 +127,7 @@ def check_version(record: SQLModel, expected_version: int | None) -> None:
     """Raise Conflict when the caller edited an older version than the one stored."""
     current = int(getattr(record, "version", 1))
     if expected_version is not None and expected_version != current:
-        raise Conflict(
+        raise StaleVersion(
             f"This {entity_type(record).replace('_', ' ')} was changed by someone else "
             f"(you edited version {expected_version}, it is now version {current}). "
             "Review their changes before saving yours.",
@@ -155,8 +164,7 @@ def update(
         return record
     record.version = int(getattr(record, "version", 1)) + 1
     record.updated_at = utcnow()
-    session.add(record)
-    session.flush()
+    flush_versioned(session, record)
     audit(
         session,
         actor=actor,
@@ -190,8 +198,25 @@ def bump_version(session: Session, record: Tracked) -> None:
     """
     record.version += 1
     record.updated_at = utcnow()
+    flush_versioned(session, record)
+
+
+def flush_versioned(session: Session, record: SQLModel) -> None:
+    """Write a changed record, or raise StaleVersion if another process saved it first.
+
+    The UPDATE carries `WHERE version = <the version read>` (models.base.Tracked), so a write
+    that landed after this transaction read the record matches no row; the caller's
+    transaction must then be rolled back, which every service caller does on a ServiceError.
+    """
     session.add(record)
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(
+            f"This {entity_type(record).replace('_', ' ')} was changed by someone else while "
+            "your change was being saved, so yours was not saved. Open it again and reapply "
+            "your change to the current version."
+        ) from None
 
 
 def changes_of(data: BaseModel, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -103,13 +103,18 @@ def _policy_matches_text(policy: Policy, text: str) -> bool:
     return any(needle in field.casefold() for field in fields)
 
 
-def search_policies(*, session: Session, filters: PolicyFilters) -> list[PolicySummary]:
+def search_policies(
+    *, session: Session, filters: PolicyFilters, published_only: bool = False
+) -> list[PolicySummary]:
     """Policies matching every filter given, by title, each with its number of pilots.
 
     Stages are alternatives (any of them); team and tag match exactly; text matches the title,
-    problem statement, team or any tag.
+    problem statement, team or any tag. `published_only` is not a filter a person picks but the
+    scope of a caller without a token (open API reads): it never sees unpublished work.
     """
     statement = select(Policy).order_by(col(Policy.title))
+    if published_only:
+        statement = statement.where(col(Policy.published).is_(True))
     if filters.stages:
         statement = statement.where(col(Policy.stage).in_(filters.stages))
     if filters.team:
@@ -159,17 +164,22 @@ class PilotMatch:
     latest_iteration: Iteration | None
 
 
-def search_pilots(*, session: Session, filters: PilotFilters) -> list[PilotMatch]:
+def search_pilots(
+    *, session: Session, filters: PilotFilters, published_only: bool = False
+) -> list[PilotMatch]:
     """Pilots matching every filter given, by policy then title.
 
     Statuses and evaluation types are alternatives; text matches the pilot's title, population,
-    place, unit of randomisation or citation.
+    place, unit of randomisation or citation. `published_only` keeps the pilots of published
+    policies only, as search_policies does.
     """
     statement = (
         select(Pilot, Policy)
         .join(Policy, col(Pilot.policy_id) == col(Policy.id))
         .order_by(col(Policy.title), col(Pilot.title))
     )
+    if published_only:
+        statement = statement.where(col(Policy.published).is_(True))
     if filters.statuses:
         statement = statement.where(col(Pilot.status).in_(filters.statuses))
     if filters.evaluation_types:

@@ -16,6 +16,7 @@ from tracker.web import (
     errors,
     exports,
     filters,
+    health,
     history,
     iterations,
     journey,
@@ -31,6 +32,7 @@ from tracker.web import (
     policy_records,
     reports,
     results,
+    site_settings,
     uploads,
     users,
 )
@@ -62,6 +64,7 @@ def register_web(app: Flask) -> None:
     auth.register(app)
     CSRFProtect(app)
     app.register_blueprint(assets.blueprint)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(policies.blueprint)
     app.register_blueprint(pilots.blueprint)
     app.register_blueprint(users.blueprint)
@@ -83,6 +86,7 @@ def register_web(app: Flask) -> None:
         exports,
         knowledge,
         api_tokens,
+        site_settings,
     ):
         app.register_blueprint(pages.blueprint)
     errors.register(app)

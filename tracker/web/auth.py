@@ -27,7 +27,7 @@ from tracker.services.actors import ROLE_RANK, Actor
 
 blueprint = Blueprint("auth", __name__)
 
-OPEN_ENDPOINTS = frozenset({"auth.sign_in", "static", "assets.plotly_js"})
+OPEN_ENDPOINTS = frozenset({"auth.sign_in", "static", "assets.plotly_js", "health.liveness"})
 # The JSON API authenticates each request with a Bearer token (tracker.api.auth), never with
 # the cookie: its paths skip the sign-in redirect, and its docs are public.
 API_PATH = "/api/"

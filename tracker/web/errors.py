@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from tracker.services.errors import Conflict, NotAllowed, NotFound
+from tracker.db import get_session
+from tracker.services.errors import Conflict, NotAllowed, NotFound, StaleVersion
 
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html", 500: "errors/500.html"}
 
@@ -42,3 +44,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def conflict(error: Conflict) -> tuple[str, int]:
         return render_template("errors/generic.html", error=error), 409
+
+    @app.errorhandler(StaleDataError)
+    def saved_first_elsewhere(_error: StaleDataError) -> tuple[str, int]:
+        """A commit lost a race with another process's write: nothing was saved; say so."""
+        get_session().rollback()
+        return conflict(
+            StaleVersion(
+                "Someone else changed this record while yours was being saved, so nothing was "
+                "saved. Go back, reload the page and make your change again."
+            )
+        )

@@ -93,6 +93,15 @@ class PolicyFields(FlaskForm):  # type: ignore[misc]
         description="Tick this if the policy or its numbers are made up for demonstration.",
         widget=GovCheckboxInput(),
     )
+    published = BooleanField(
+        "Publish this policy",
+        description=(
+            "When an admin has turned on open API reads, anyone may read a published policy "
+            "and its pilots, results and analyses through the API without signing in. "
+            "The web pages still need sign-in."
+        ),
+        widget=GovCheckboxInput(),
+    )
     theory_inputs = _theory_part("Inputs", "The money, people and time put in.")
     theory_activities = _theory_part("Activities", "What the team will do with them.")
     theory_outputs = _theory_part("Outputs", "What the activities produce, like letters sent.")
@@ -227,7 +236,15 @@ def _stage_or_none(value: str | None) -> PolicyStage | None:
         return None
 
 
-POLICY_FIELDS = ("title", "slug", "team", "problem_statement", "tags", "illustrative")
+POLICY_FIELDS = (
+    "title",
+    "slug",
+    "team",
+    "problem_statement",
+    "tags",
+    "illustrative",
+    "published",
+)
 THEORY_FIELDS = tuple(f"theory_{part}" for part in THEORY_OF_CHANGE_PARTS)
 DECISION_FIELDS = (
     "to_stage",

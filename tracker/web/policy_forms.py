@@ -65,6 +65,7 @@ def _policy_data(form: FlaskForm) -> dict[str, Any]:
         "problem_statement": form.problem_statement.data,
         "tags": form.tags.data,
         "illustrative": form.illustrative.data,
+        "published": form.published.data,
         "theory_of_change": {part: items for part, items in theory.items() if items},
     }
 
