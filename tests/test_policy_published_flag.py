@@ -60,7 +60,7 @@ def _import(url: str, path: Path) -> None:
 def _published_in_export(url: str, directory: Path) -> bool:
     with Session(get_engine(url)) as session:
         [path] = export_directory(session=session, directory=directory)
-    published = yamlfile.load_data(path.read_text(encoding="utf-8"))["policies"][0]["published"]
+    published = yamlfile.load(path.read_text(encoding="utf-8"))[0]["policies"][0]["published"]
     assert isinstance(published, bool)
     return published
 
