@@ -124,15 +124,16 @@ def test_chart_uses_the_first_reported_metric_and_one_trace_per_arm() -> None:
     chart = charts.pilot_outcome_chart(TWO_ITERATIONS)
     assert chart is not None
     assert chart.metric is BINARY
-    assert [trace.name for trace in chart.figure.data] == ["Letter", "Text", "Text and link"]
-    letter = chart.figure.data[0]
-    assert list(letter.x) == ["v1", "v2"]
-    assert list(letter.y) == pytest.approx([0.30, 0.31])
-    assert chart.figure.layout.title.text.startswith("Paid on time")
-    assert chart.figure.layout.yaxis.title.text == "Percentage"
-    assert chart.figure.layout.xaxis.title.text == "Iteration"
-    assert letter.marker.color == charts.CONTROL_COLOUR
-    assert chart.figure.data[1].marker.color == charts.ARM_COLOURS[0]
+    data, layout = chart.figure["data"], chart.figure["layout"]
+    assert [trace["name"] for trace in data] == ["Letter", "Text", "Text and link"]
+    letter = data[0]
+    assert letter["x"] == ["v1", "v2"]
+    assert letter["y"] == pytest.approx([0.30, 0.31])
+    assert layout["title"]["text"].startswith("Paid on time")
+    assert layout["yaxis"]["title"]["text"] == "Percentage"
+    assert layout["xaxis"]["title"]["text"] == "Iteration"
+    assert letter["marker"]["color"] == charts.CONTROL_COLOUR
+    assert data[1]["marker"]["color"] == charts.ARM_COLOURS[0]
 
 
 def test_table_rows_and_figure_come_from_the_same_numbers() -> None:
@@ -145,22 +146,22 @@ def test_table_rows_and_figure_come_from_the_same_numbers() -> None:
         (2, "Text", 200),
         (2, "Text and link", 200),
     ]
-    for trace in chart.figure.data:
-        rows = [row for row in chart.rows if row.arm == trace.name]
-        assert list(trace.y) == [row.estimate.value for row in rows]
-        assert list(trace.error_y.array) == pytest.approx(
+    for trace in chart.figure["data"]:
+        rows = [row for row in chart.rows if row.arm == trace["name"]]
+        assert trace["y"] == [row.estimate.value for row in rows]
+        assert trace["error_y"]["array"] == pytest.approx(
             [(row.estimate.upper or 0) - (row.estimate.value or 0) for row in rows]
         )
-        assert list(trace.error_y.arrayminus) == pytest.approx(
+        assert trace["error_y"]["arrayminus"] == pytest.approx(
             [(row.estimate.value or 0) - (row.estimate.lower or 0) for row in rows]
         )
-        assert list(trace.customdata) == [row.n for row in rows]
+        assert trace["customdata"] == [row.n for row in rows]
 
 
 def test_y_range_covers_every_interval_without_stretching_to_zero() -> None:
     chart = charts.pilot_outcome_chart(TWO_ITERATIONS)
     assert chart is not None
-    low, high = chart.figure.layout.yaxis.range
+    low, high = chart.figure["layout"]["yaxis"]["range"]
     assert 0 < low < min(row.estimate.lower or 1 for row in chart.rows)
     assert max(row.estimate.upper or 0 for row in chart.rows) < high <= 1
 
@@ -183,8 +184,8 @@ def test_continuous_and_count_metrics_chart_their_own_estimates() -> None:
     [rate_row] = charts.outcome_rows(overview, COUNT)
     assert rate_row.estimate == charts.Estimate(2.5)
     figure = charts.outcome_figure(COUNT, [rate_row])
-    assert figure.layout.yaxis.title.text == "Rate, calls per person-month"
-    assert figure.data[0].error_y.visible is False
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Rate, calls per person-month"
+    assert figure["data"][0]["error_y"]["visible"] is False
     assert charts.value_axis_title(CONTINUOUS) == "Mean, pounds"
 
 

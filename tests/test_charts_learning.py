@@ -71,13 +71,13 @@ def test_learning_curve_has_a_trace_per_arm_with_error_bars_and_what_changed() -
     ]
     points = learning.learning_points(rows, {1: "one", 2: "two"})["m"]
     figure = learning.learning_curve_figure("Metric", points, axis_title="Effect")
-    assert [trace.name for trace in figure.data] == ["A", "&lt;b&gt;B&lt;/b&gt;"]
-    first = figure.data[0]
-    assert list(first.x) == ["v1", "v2"] and list(first.y) == [0.1, 0.3]
-    assert [round(v, 9) for v in first.error_y.array] == [0.1, 0.1]
-    assert [round(v, 9) for v in first.error_y.arrayminus] == [0.05, 0.2]
-    assert list(first.customdata) == ["one", "two"]
-    assert figure.layout.shapes[0].y0 == 0.0  # the no-effect line
+    assert [trace["name"] for trace in figure["data"]] == ["A", "&lt;b&gt;B&lt;/b&gt;"]
+    first = figure["data"][0]
+    assert first["x"] == ["v1", "v2"] and first["y"] == [0.1, 0.3]
+    assert [round(v, 9) for v in first["error_y"]["array"]] == [0.1, 0.1]
+    assert [round(v, 9) for v in first["error_y"]["arrayminus"]] == [0.05, 0.2]
+    assert first["customdata"] == ["one", "two"]
+    assert figure["layout"]["shapes"][0]["y0"] == 0.0  # the no-effect line
 
 
 def test_null_value_by_scale() -> None:
@@ -96,15 +96,15 @@ def test_cumulative_sample_adds_up_and_draws_the_plan_and_decisions() -> None:
     samples = learning.sample_points([(2, date(2024, 2, 1), 300), (1, date(2024, 1, 1), 200)])
     assert [(s.iteration, s.added, s.cumulative) for s in samples] == [(1, 200, 200), (2, 300, 500)]
     figure = learning.cumulative_sample_figure(samples, 1000, [(date(2024, 1, 15), "v1: adapt")])
-    names = [trace.name for trace in figure.data]
+    names = [trace["name"] for trace in figure["data"]]
     assert names == ["Units analysed so far", "Planned sample (1,000)", "Decision"]
-    assert list(figure.data[0].x) == ["2024-01-01", "2024-02-01"]
-    assert list(figure.data[1].y) == [1000, 1000]
-    assert list(figure.data[2].customdata) == ["v1: adapt"]
+    assert figure["data"][0]["x"] == ["2024-01-01", "2024-02-01"]
+    assert figure["data"][1]["y"] == [1000, 1000]
+    assert figure["data"][2]["customdata"] == ["v1: adapt"]
 
 
 def test_cumulative_sample_without_dates_uses_iterations() -> None:
     samples = learning.sample_points([(1, None, 10)])
     figure = learning.cumulative_sample_figure(samples, None)
-    assert [trace.name for trace in figure.data] == ["Units analysed so far"]
-    assert list(figure.data[0].x) == ["v1"]
+    assert [trace["name"] for trace in figure["data"]] == ["Units analysed so far"]
+    assert figure["data"][0]["x"] == ["v1"]

@@ -1,8 +1,9 @@
-"""Pure plotly builders: a pilot's results in, a figure (and the same numbers as table rows) out.
+"""Pure chart builders: a pilot's results in, a figure (and the same numbers as table rows) out.
 
 No Flask and no database here: the input is a `PilotOverview` or plain values, so the chart and
 the table beside it come from one computation and can be tested without an app. statsmodels is
-imported inside the function that needs it because importing it costs over a second.
+imported inside the function that needs it because importing it costs over a second. Figures are
+plain plotly JSON built with tracker.charts.figures.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
+from tracker.charts.figures import GRID, LEGEND_BELOW, Figure, Trace, figure, themed, title_above
+from tracker.charts.figures import figure_json as figure_json
 from tracker.models.enums import MetricKind
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ ARM_COLOURS = (
     "#b58840",  # brown
     "#d4351c",  # red
 )
-FONT_FAMILY = '"GDS Transport", arial, sans-serif'
-TEXT_COLOUR = "#0b0c0c"
 
 
 def null_value(scale: str) -> float:
@@ -75,7 +74,7 @@ class OutcomeChart:
 
     metric: Metric
     rows: list[OutcomeRow]
-    figure: go.Figure
+    figure: Figure
 
 
 def binary_estimate(n: int, successes: int | None) -> Estimate:
@@ -212,77 +211,59 @@ def _arm_colours(rows: Sequence[OutcomeRow]) -> dict[str, str]:
     return colours
 
 
-def outcome_figure(metric: Metric, rows: Sequence[OutcomeRow]) -> go.Figure:
+def outcome_figure(metric: Metric, rows: Sequence[OutcomeRow]) -> Figure:
     """One trace per arm: its observed outcome in each iteration, points with 95% error bars."""
     percent = metric.kind == MetricKind.BINARY
-    colours = _arm_colours(rows)
-    figure = go.Figure()
-    for arm, colour in colours.items():
-        points = [row for row in rows if row.arm == arm and row.estimate.value is not None]
-        values = [row.estimate.value or 0.0 for row in points]
-        has_interval = any(row.estimate.lower is not None for row in points)
-        figure.add_trace(
-            go.Scatter(
-                name=plotly_text(arm),
-                x=[iteration_label(row.iteration) for row in points],
-                y=values,
-                mode="markers",
-                marker={"color": colour, "size": 11, "symbol": "circle"},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_above(row) for row in points],
-                    "arrayminus": [_below(row) for row in points],
-                    "color": colour,
-                    "thickness": 2,
-                    "width": 6,
-                    "visible": has_interval,
-                },
-                customdata=[row.n for row in points],
-                hovertemplate=(
-                    "%{x}, %{fullData.name}: %{y"
-                    + (":.1%" if percent else ":,.3~f")
-                    + "} (n = %{customdata:,})<extra></extra>"
-                ),
-            )
-        )
-    figure.update_layout(
-        title={
-            "text": chart_title(metric),
-            "x": 0,
-            "xref": "container",  # from the left edge: the plot area starts too far in on a phone
-            "y": 1,
-            "yref": "paper",
-            "yanchor": "bottom",
-            "automargin": True,  # the plot area moves down to make room for every title line
-            "pad": {"b": 16},
-        },
-        template="simple_white",
+    traces = [_arm_trace(arm, colour, rows, percent) for arm, colour in _arm_colours(rows).items()]
+    value_axis: dict[str, Any] = {
+        "title": {"text": plotly_text(value_axis_title(metric))},
+        "tickformat": ".0%" if percent else ",~g",
+        **GRID,
+        "gridwidth": 1,
+    }
+    span = value_range(rows, percent)
+    if span is not None:  # else plotly.js fits the axis to the (absent) points
+        value_axis["range"] = span
+    layout = themed(
+        title=title_above(chart_title(metric)),
         scattermode="group",
         scattergap=0.5,
-        font={"family": FONT_FAMILY, "size": 16, "color": TEXT_COLOUR},
-        # Below the plot, so a phone-width chart keeps its plot area.
-        legend={
-            "title": {"text": "Arm"},
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": -0.3,
-            "yanchor": "top",
-        },
+        legend={**LEGEND_BELOW, "title": {"text": "Arm"}},
         margin={"l": 80, "r": 20, "t": 20, "b": 40},
         height=520,
         xaxis={"title": {"text": "Iteration"}, "type": "category"},
-        yaxis={
-            "title": {"text": plotly_text(value_axis_title(metric))},
-            "tickformat": ".0%" if percent else ",~g",
-            "range": value_range(rows, percent),
-            "showgrid": True,
-            "gridcolor": "#b1b4b6",
-            "gridwidth": 1,
-        },
+        yaxis=value_axis,
     )
-    return figure
+    return figure(traces, layout)
+
+
+def _arm_trace(arm: str, colour: str, rows: Sequence[OutcomeRow], percent: bool) -> Trace:
+    """One arm's points, iteration by iteration, with its error bars (hidden without intervals)."""
+    points = [row for row in rows if row.arm == arm and row.estimate.value is not None]
+    return {
+        "type": "scatter",
+        "name": plotly_text(arm),
+        "x": [iteration_label(row.iteration) for row in points],
+        "y": [row.estimate.value or 0.0 for row in points],
+        "mode": "markers",
+        "marker": {"color": colour, "size": 11, "symbol": "circle"},
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": [_above(row) for row in points],
+            "arrayminus": [_below(row) for row in points],
+            "color": colour,
+            "thickness": 2,
+            "width": 6,
+            "visible": any(row.estimate.lower is not None for row in points),
+        },
+        "customdata": [row.n for row in points],
+        "hovertemplate": (
+            "%{x}, %{fullData.name}: %{y"
+            + (":.1%" if percent else ":,.3~f")
+            + "} (n = %{customdata:,})<extra></extra>"
+        ),
+    }
 
 
 def _above(row: OutcomeRow) -> float:
@@ -307,13 +288,3 @@ def pilot_outcome_chart(overview: PilotOverview) -> OutcomeChart | None:
     metric = reported[0]
     rows = outcome_rows(overview, metric)
     return OutcomeChart(metric=metric, rows=rows, figure=outcome_figure(metric, rows))
-
-
-def figure_json(figure: go.Figure) -> str:
-    """The figure as JSON that is safe inside <script type="application/json">.
-
-    plotly already writes <, > and / as \\u escapes; replacing any left over keeps a future
-    JSON engine from letting "</script>" in an arm's name end the script element early.
-    """
-    text: str = figure.to_json()
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -2,7 +2,7 @@
 
 The input is the list of comparison rows as `ComparisonRow.as_dict()` writes them (and as a
 stored AnalysisRun keeps them), so a stored run and a live computation draw the same charts.
-No Flask and no database here.
+The figures are plotly JSON. No Flask and no database here.
 """
 
 from __future__ import annotations
@@ -14,9 +14,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
-
-from tracker.charts import ARM_COLOURS, FONT_FAMILY, TEXT_COLOUR, null_value, plotly_text
+from tracker.charts import ARM_COLOURS, null_value, plotly_text
+from tracker.charts.figures import (
+    GRID,
+    LEGEND_BELOW,
+    TEXT_COLOUR,
+    Figure,
+    Layout,
+    Trace,
+    figure,
+    horizontal_line,
+    themed,
+    title_above,
+)
 
 ACROSS_COMPARISONS = (
     "arm_across_iterations",
@@ -109,30 +119,25 @@ def _short(text: str, limit: int = 140) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _layout(figure: go.Figure, title: str, x_title: str, y_title: str) -> None:
-    figure.update_layout(
-        title={
-            "text": "<br>".join(textwrap.wrap(plotly_text(title), 30)),
-            "x": 0,
-            "xref": "container",
-            "y": 1,
-            "yref": "paper",
-            "yanchor": "bottom",
-            "automargin": True,
-            "pad": {"b": 16},
-        },
-        template="simple_white",
-        font={"family": FONT_FAMILY, "size": 16, "color": TEXT_COLOUR},
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.3, "yanchor": "top"},
+def _layout(
+    title: str,
+    x_title: str,
+    y_title: str,
+    *,
+    legend: Mapping[str, Any] = LEGEND_BELOW,
+    xaxis: Mapping[str, Any] | None = None,
+    yaxis: Mapping[str, Any] | None = None,
+    **layout: Any,
+) -> Layout:
+    """The learning page's layout: a wrapped title above the plot, the legend below it."""
+    return themed(
+        title=title_above("<br>".join(textwrap.wrap(plotly_text(title), 30))),
+        legend=dict(legend),
         margin={"l": 80, "r": 20, "t": 20, "b": 40},
         height=480,
-        xaxis={"title": {"text": x_title}},
-        yaxis={
-            "title": {"text": plotly_text(y_title)},
-            "showgrid": True,
-            "gridcolor": "#b1b4b6",
-            "gridwidth": 1,
-        },
+        xaxis={"title": {"text": x_title}, **(xaxis or {})},
+        yaxis={"title": {"text": plotly_text(y_title)}, **GRID, "gridwidth": 1, **(yaxis or {})},
+        **layout,
     )
 
 
@@ -142,47 +147,57 @@ def learning_curve_figure(
     *,
     axis_title: str,
     interval_name: str = "95% interval",
-) -> go.Figure:
+) -> Figure:
     """Effect against control per iteration, one line per arm, with interval error bars.
 
     The points are drawn as given (the page converts proportions to percentage points first and
     names the unit in `axis_title`). Hovering a point shows what was changed in that iteration.
     """
-    figure = go.Figure()
     arms = list(dict.fromkeys(point.arm for point in points))
-    for index, arm in enumerate(arms):
-        mine = [point for point in points if point.arm == arm and point.estimate is not None]
-        colour = ARM_COLOURS[index % len(ARM_COLOURS)]
-        figure.add_trace(
-            go.Scatter(
-                x=[f"v{point.iteration}" for point in mine],
-                y=[point.estimate for point in mine],
-                name=plotly_text(arm),
-                mode="lines+markers",
-                marker={"color": colour, "size": 10},
-                line={"color": colour, "width": 2},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_gap(point.ci_high, point.estimate) for point in mine],
-                    "arrayminus": [_gap(point.estimate, point.ci_low) for point in mine],
-                    "color": colour,
-                    "thickness": 2,
-                    "width": 6,
-                },
-                customdata=[plotly_text(_short(point.what_changed)) for point in mine],
-                hovertemplate=(
-                    "%{x}, %{fullData.name}: %{y:,.4~g}<br>What we changed: %{customdata}"
-                    "<extra></extra>"
-                ),
-            )
-        )
+    traces = [
+        _arm_trace(arm, ARM_COLOURS[index % len(ARM_COLOURS)], points)
+        for index, arm in enumerate(arms)
+    ]
     scale = points[0].scale if points else "difference"
-    figure.add_hline(y=null_value(scale), line={"color": TEXT_COLOUR, "width": 1, "dash": "dash"})
-    _layout(figure, f"{title} ({interval_name})", "Iteration", axis_title)
-    figure.update_layout(scattermode="group", scattergap=0.5, legend_title_text="Arm")
-    figure.update_xaxes(type="category")
-    return figure
+    no_effect = {"color": TEXT_COLOUR, "width": 1, "dash": "dash"}
+    layout = _layout(
+        f"{title} ({interval_name})",
+        "Iteration",
+        axis_title,
+        legend={**LEGEND_BELOW, "title": {"text": "Arm"}},
+        xaxis={"type": "category"},
+        shapes=[horizontal_line(null_value(scale), no_effect)],
+        scattermode="group",
+        scattergap=0.5,
+    )
+    return figure(traces, layout)
+
+
+def _arm_trace(arm: str, colour: str, points: Sequence[LearningPoint]) -> Trace:
+    """One arm's effects, iteration by iteration, hovering with what was changed in each."""
+    mine = [point for point in points if point.arm == arm and point.estimate is not None]
+    return {
+        "type": "scatter",
+        "x": [f"v{point.iteration}" for point in mine],
+        "y": [point.estimate for point in mine],
+        "name": plotly_text(arm),
+        "mode": "lines+markers",
+        "marker": {"color": colour, "size": 10},
+        "line": {"color": colour, "width": 2},
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": [_gap(point.ci_high, point.estimate) for point in mine],
+            "arrayminus": [_gap(point.estimate, point.ci_low) for point in mine],
+            "color": colour,
+            "thickness": 2,
+            "width": 6,
+        },
+        "customdata": [plotly_text(_short(point.what_changed)) for point in mine],
+        "hovertemplate": (
+            "%{x}, %{fullData.name}: %{y:,.4~g}<br>What we changed: %{customdata}<extra></extra>"
+        ),
+    }
 
 
 def _gap(high: float | None, low: float | None) -> float:
@@ -207,9 +222,8 @@ def cumulative_sample_figure(
     samples: Sequence[SamplePoint],
     planned: int | None,
     decisions: Sequence[tuple[date, str]] = (),
-) -> go.Figure:
+) -> Figure:
     """Cumulative units analysed over time against the planned sample, decisions marked."""
-    figure = go.Figure()
     dated = [sample for sample in samples if sample.on is not None]
     use_dates = len(dated) == len(samples) and bool(samples)
     x: list[Any] = (
@@ -217,49 +231,51 @@ def cumulative_sample_figure(
         if use_dates
         else [f"v{sample.iteration}" for sample in samples]
     )
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=[sample.cumulative for sample in samples],
-            name="Units analysed so far",
-            mode="lines+markers+text",
-            text=[f"v{sample.iteration}" for sample in samples],
-            textposition="top center",
-            cliponaxis=False,
-            marker={"color": ARM_COLOURS[0], "size": 10},
-            line={"color": ARM_COLOURS[0], "width": 3, "shape": "hv"},
-            hovertemplate="%{text}: %{y:,} units<extra></extra>",
-        )
-    )
+    traces: list[Trace] = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [sample.cumulative for sample in samples],
+            "name": "Units analysed so far",
+            "mode": "lines+markers+text",
+            "text": [f"v{sample.iteration}" for sample in samples],
+            "textposition": "top center",
+            "cliponaxis": False,
+            "marker": {"color": ARM_COLOURS[0], "size": 10},
+            "line": {"color": ARM_COLOURS[0], "width": 3, "shape": "hv"},
+            "hovertemplate": "%{text}: %{y:,} units<extra></extra>",
+        }
+    ]
     if planned:
-        figure.add_trace(
-            go.Scatter(
-                x=[x[0], x[-1]] if x else [],
-                y=[planned, planned],
-                name=f"Planned sample ({planned:,})",
-                mode="lines",
-                line={"color": PLANNED_COLOUR, "width": 2, "dash": "dash"},
-                hovertemplate="Planned: %{y:,} units<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [x[0], x[-1]] if x else [],
+                "y": [planned, planned],
+                "name": f"Planned sample ({planned:,})",
+                "mode": "lines",
+                "line": {"color": PLANNED_COLOUR, "width": 2, "dash": "dash"},
+                "hovertemplate": "Planned: %{y:,} units<extra></extra>",
+            }
         )
     if use_dates and decisions:
         top = max([sample.cumulative for sample in samples] + [planned or 0])
-        figure.add_trace(
-            go.Scatter(
-                x=[on.isoformat() for on, _ in decisions],
-                y=[top * 1.05] * len(decisions),
-                name="Decision",
-                mode="markers",
-                marker={"color": DECISION_COLOUR, "size": 12, "symbol": "diamond"},
-                customdata=[plotly_text(label) for _, label in decisions],
-                hovertemplate="%{x}: %{customdata}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [on.isoformat() for on, _ in decisions],
+                "y": [top * 1.05] * len(decisions),
+                "name": "Decision",
+                "mode": "markers",
+                "marker": {"color": DECISION_COLOUR, "size": 12, "symbol": "diamond"},
+                "customdata": [plotly_text(label) for _, label in decisions],
+                "hovertemplate": "%{x}: %{customdata}<extra></extra>",
+            }
         )
-    _layout(
-        figure,
+    layout = _layout(
         "Units analysed against the planned sample",
         "Date" if use_dates else "Iteration",
         "Units",
+        yaxis={"rangemode": "tozero", "tickformat": ",~g"},
     )
-    figure.update_yaxes(rangemode="tozero", tickformat=",~g")
-    return figure
+    return figure(traces, layout)

@@ -1,13 +1,13 @@
-"""The planner's power curve: power against sample size or against the effect (pure builder)."""
+"""The planner's power curve: power against sample size or against the effect (pure builder
+of a plotly JSON figure)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
-
-from tracker.charts import FONT_FAMILY, TEXT_COLOUR, plotly_text
+from tracker.charts import plotly_text
+from tracker.charts.figures import GRID, Figure, figure, horizontal_line, themed
 
 CURVE_COLOUR = "#1d70b8"  # GOV.UK blue
 TARGET_COLOUR = "#d4351c"  # GOV.UK red
@@ -28,60 +28,58 @@ def power_curve_figure(
     target_power: float,
     answer_x: float | None = None,
     percentage_points: bool = False,
-) -> go.Figure:
+) -> Figure:
     """The power curve, a dashed line at the target power and a marker at the planner's answer.
 
     With `percentage_points`, x values are differences in proportions drawn ×100, so the axis
     reads in points as the answer and the table do (a % axis would round 1.5 points to "2%").
     """
-    figure = go.Figure()
     scale = 100.0 if percentage_points else 1.0
-    x_format = ":,.2~f" if percentage_points else ":,.3~f"
-    figure.add_trace(
-        go.Scatter(
-            name="Power",
-            x=[scale * point.x for point in points],
-            y=[point.power for point in points],
-            mode="lines",
-            line={"color": CURVE_COLOUR, "width": 3},
-            hovertemplate="%{x" + x_format + "}: power %{y:.1%}<extra></extra>",
-        )
+    hover = (
+        "%{x" + (":,.2~f" if percentage_points else ":,.3~f") + "}: power %{y:.1%}<extra></extra>"
     )
+    traces = [
+        {
+            "type": "scatter",
+            "name": "Power",
+            "x": [scale * point.x for point in points],
+            "y": [point.power for point in points],
+            "mode": "lines",
+            "line": {"color": CURVE_COLOUR, "width": 3},
+            "hovertemplate": hover,
+        }
+    ]
     if answer_x is not None:
-        figure.add_trace(
-            go.Scatter(
-                name="Answer",
-                x=[scale * answer_x],
-                y=[target_power],
-                mode="markers",
-                marker={"color": TARGET_COLOUR, "size": 12, "symbol": "diamond"},
-                hovertemplate="%{x" + x_format + "}: power %{y:.1%}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "name": "Answer",
+                "x": [scale * answer_x],
+                "y": [target_power],
+                "mode": "markers",
+                "marker": {"color": TARGET_COLOUR, "size": 12, "symbol": "diamond"},
+                "hovertemplate": hover,
+            }
         )
-    figure.add_hline(
-        y=target_power,
-        line={"color": TARGET_COLOUR, "dash": "dash", "width": 2},
-        annotation_text=f"Target power {target_power:.0%}",
-        annotation_position="bottom right",
-    )
-    figure.update_layout(
-        template="simple_white",
-        font={"family": FONT_FAMILY, "size": 16, "color": TEXT_COLOUR},
+    target = {"color": TARGET_COLOUR, "dash": "dash", "width": 2}
+    layout = themed(
+        shapes=[horizontal_line(target_power, target)],
+        annotations=[
+            {
+                "text": f"Target power {target_power:.0%}",
+                "showarrow": False,
+                "x": 1,
+                "xanchor": "right",
+                "xref": "x domain",
+                "y": target_power,
+                "yanchor": "top",
+                "yref": "y",
+            }
+        ],
         showlegend=False,
         margin={"l": 80, "r": 20, "t": 20, "b": 60},
         height=420,
-        xaxis={
-            "title": {"text": plotly_text(x_title)},
-            "tickformat": ",~g",
-            "showgrid": True,
-            "gridcolor": "#b1b4b6",
-        },
-        yaxis={
-            "title": {"text": "Power"},
-            "tickformat": ".0%",
-            "range": [0, 1.02],
-            "showgrid": True,
-            "gridcolor": "#b1b4b6",
-        },
+        xaxis={"title": {"text": plotly_text(x_title)}, "tickformat": ",~g", **GRID},
+        yaxis={"title": {"text": "Power"}, "tickformat": ".0%", "range": [0, 1.02], **GRID},
     )
-    return figure
+    return figure(traces, layout)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-import plotly.graph_objects as go
 from flask import Blueprint, Flask, render_template
 from markupsafe import Markup
 
 from tracker.charts import ARM_COLOURS, figure_json
+from tracker.charts.figures import Figure, merge
 from tracker.charts.forest import ForestPoint, forest_figure
 from tracker.charts.learning import LearningPoint, learning_curve_figure
 from tracker.db import get_session
@@ -99,27 +99,31 @@ def _shown(point: LearningPoint, kind: str) -> LearningPoint:
     )
 
 
-def _compact(figure: go.Figure, height: int) -> None:
-    """Small type and margins: the chart shares one A4 page with everything else."""
-    figure.update_layout(
-        title=None,
-        height=height,
-        font={"size": 9},
-        margin={"l": 4, "r": 8, "t": FOREST_ROW_HEIGHT, "b": 34},
-        legend={
-            "orientation": "v",
-            "x": 1.01,
-            "xanchor": "left",
-            "y": 1,
-            "yanchor": "top",
-            "font": {"size": 8},
-            "title": {"text": "Arm"},
+def _compact(figure: Figure, height: int) -> None:
+    """No title, small type and margins: the chart shares one A4 page with everything else."""
+    layout = figure["layout"]
+    layout.pop("title", None)
+    merge(
+        layout,
+        {
+            "height": height,
+            "font": {"size": 9},
+            "margin": {"l": 4, "r": 8, "t": FOREST_ROW_HEIGHT, "b": 34},
+            "legend": {
+                "orientation": "v",
+                "x": 1.01,
+                "xanchor": "left",
+                "y": 1,
+                "yanchor": "top",
+                "font": {"size": 8},
+                "title": {"text": "Arm"},
+            },
+            "xaxis": {"title": {"standoff": 2}, "automargin": False},
         },
     )
-    figure.update_xaxes(title={"standoff": 2}, automargin=False)
 
 
-def report_figure(results: ReportResults) -> go.Figure:
+def report_figure(results: ReportResults) -> Figure:
     """A learning curve when there are several iterations, else a forest plot: made compact.
 
     The forest plot is drawn beside its table, one table row per arm: it has no labels of its
@@ -133,8 +137,14 @@ def report_figure(results: ReportResults) -> go.Figure:
     if len(results.iterations) > 1:
         figure = learning_curve_figure(results.metric.name, drawn, axis_title=unit)
         _compact(figure, CHART_HEIGHT)
-        figure.update_layout(margin={"l": 40, "t": 6, "b": 34}, showlegend=False)
-        figure.update_yaxes(automargin=True, title={"standoff": 2})
+        merge(
+            figure["layout"],
+            {
+                "margin": {"l": 40, "t": 6, "b": 34},
+                "showlegend": False,
+                "yaxis": {"automargin": True, "title": {"standoff": 2}},
+            },
+        )
         return figure
     figure = forest_figure(
         [ForestPoint(p.arm, p.estimate, p.ci_low, p.ci_high) for p in drawn],
@@ -143,10 +153,17 @@ def report_figure(results: ReportResults) -> go.Figure:
     )
     rows = len(drawn)
     _compact(figure, FOREST_ROW_HEIGHT * (rows + 1) + 34)
-    figure.update_yaxes(
-        autorange=False, range=[rows - 0.5, -0.5], showticklabels=False, automargin=False
+    merge(
+        figure["layout"]["yaxis"],
+        {
+            "autorange": False,
+            "range": [rows - 0.5, -0.5],
+            "showticklabels": False,
+            "automargin": False,
+        },
     )
-    figure.update_traces(marker={"size": 7}, error_x={"thickness": 1.5, "width": 3})
+    for trace in figure["data"]:
+        merge(trace, {"marker": {"size": 7}, "error_x": {"thickness": 1.5, "width": 3}})
     return figure
 
 
