@@ -146,3 +146,28 @@ def test_welch_on_unit_level_data_agrees_with_scipy() -> None:
         pytest.approx(interval.low, rel=1e-12),
         pytest.approx(interval.high, rel=1e-12),
     )
+
+
+@pytest.mark.parametrize("alternative", ["two_sided", "greater", "less"])
+@pytest.mark.parametrize("equal_var", [False, True])
+def test_t_and_p_are_scipys_ttest_ind_from_stats(alternative: str, equal_var: bool) -> None:
+    from scipy import stats
+
+    control, treatment = MeanSummary(120, 30.2, 8.1), MeanSummary(95, 32.9, 11.4)
+    result = compare_means(
+        control,
+        treatment,
+        MeanOptions(alternative=alternative, equal_var=equal_var),  # type: ignore[arg-type]
+    )
+    reference = stats.ttest_ind_from_stats(
+        32.9,
+        11.4,
+        95,
+        30.2,
+        8.1,
+        120,
+        equal_var=equal_var,
+        alternative=alternative.replace("_", "-"),
+    )
+    assert result.statistic == pytest.approx(reference.statistic, rel=1e-13)
+    assert result.p_value == pytest.approx(reference.pvalue, rel=1e-12)

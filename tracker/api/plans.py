@@ -73,8 +73,7 @@ def plan_url(pilot_slug: str, plan_version: int) -> str:
     return f"/api/v1/pilots/{pilot_slug}/plans/{plan_version}"
 
 
-def plan_out(session: Session, pilot_slug: str, plan: AnalysisPlan) -> PlanOut:
-    specs = plans.plan_metric_specs(session=session, plan=plan)
+def plan_out(pilot_slug: str, plan: AnalysisPlan, specs: list[PlanMetricSpec]) -> PlanOut:
     return PlanOut.model_validate(
         {
             **{name: getattr(plan, name) for name in PlanOut.model_fields if hasattr(plan, name)},
@@ -92,7 +91,7 @@ def plan_response(
     status: int = 200,
     location: str | None = None,
 ) -> Response:
-    body = plan_out(session, pilot_slug, plan)
+    body = plan_out(pilot_slug, plan, plans.plan_metric_specs(session=session, plan=plan))
     return record_response(body, plan, status=status, location=location)
 
 
@@ -133,7 +132,10 @@ def register(api: APIBlueprint) -> None:
         """A pilot's plan versions, oldest first; the last is the current plan."""
         session = get_session()
         found = plans.list_plans(session=session, pilot_slug=path.slug)
-        return page_response(PlanList, found, query, lambda p: plan_out(session, path.slug, p))
+        specs = plans.metric_specs_by_plan(session=session, plan_ids=[p.id or 0 for p in found])
+        return page_response(
+            PlanList, found, query, lambda p: plan_out(path.slug, p, specs.get(p.id or 0, []))
+        )
 
     @api.get(
         "/pilots/<slug>/plans/<version>",

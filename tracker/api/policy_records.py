@@ -34,10 +34,8 @@ from tracker.models import (
     EngagementUpdate,
     HypothesisCreate,
     HypothesisUpdate,
-    Iteration,
     MetricCreate,
     MetricUpdate,
-    Pilot,
     StageDecision,
     StageDecisionCreate,
     UserNeedCreate,
@@ -208,13 +206,10 @@ def _metrics_out(session: Session, slug: str, found: list[Any]) -> list[BaseMode
 
 
 def _needs_out(session: Session, slug: str, found: list[Any]) -> list[BaseModel]:
+    keys = user_needs.metric_keys_by_need(session=session, need_ids=[n.id or 0 for n in found])
     return [
         UserNeedOut.model_validate(
-            _stamped(
-                need,
-                UserNeedOut,
-                metric_keys=user_needs.metric_keys_of(session=session, need=need),
-            )
+            _stamped(need, UserNeedOut, metric_keys=keys.get(need.id or 0, []))
         )
         for need in found
     ]
@@ -230,19 +225,14 @@ def _hypotheses_out(session: Session, slug: str, found: list[Any]) -> list[BaseM
     ]
 
 
-def _iteration_named(session: Session, iteration_id: int | None) -> tuple[str | None, int | None]:
-    """(pilot slug, iteration number) of the iteration an entry fed into, or (None, None)."""
-    iteration = session.get(Iteration, iteration_id) if iteration_id else None
-    pilot = session.get(Pilot, iteration.pilot_id) if iteration else None
-    if iteration is None or pilot is None:
-        return None, None
-    return pilot.slug, iteration.number
-
-
 def _engagements_out(session: Session, slug: str, found: list[Any]) -> list[BaseModel]:
+    """Each entry with the pilot and iteration it fed into, if any (one query for the page)."""
+    tied = engagements.iterations_named(
+        session=session, iteration_ids=[e.iteration_id for e in found if e.iteration_id]
+    )
     shown: list[BaseModel] = []
     for entry in found:
-        pilot, number = _iteration_named(session, entry.iteration_id)
+        pilot, number = tied.get(entry.iteration_id or 0, (None, None))
         shown.append(
             EngagementOut.model_validate(
                 _stamped(entry, EngagementOut, pilot=pilot, iteration=number)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
@@ -73,11 +73,19 @@ class PilotInput:
         return self.plan.lock_hash if self.plan else None
 
     def inputs_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the inputs (same inputs, same hash)."""
-        body = asdict(self)
+        """SHA-256 of the canonical JSON of the inputs (same inputs, same hash).
+
+        Unit-level values are left out: `dataset_hashes` already pins the bytes they were read
+        from, and copying a million strings into the JSON took seconds.
+        """
+        body = asdict(replace(self, iterations=tuple(map(_without_values, self.iterations))))
         body.pop("plan_id")
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_plain)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _without_values(iteration: IterationInput) -> IterationInput:
+    return replace(iteration, arms=tuple(replace(arm, values={}) for arm in iteration.arms))
 
 
 def _plain(value: Any) -> Any:
@@ -122,8 +130,11 @@ def _unit_values(
     """Values behind continuous results derived from datasets, by (arm id, arm, metric key).
 
     Omnibus tests across iterations use them directly, so values sharing many leading digits
-    keep their precision (a stored mean is already rounded to a float).
+    keep their precision (a stored mean is already rounded to a float). Nothing else reads
+    them, so a pilot with one iteration skips reading its files again.
     """
+    if len(view.iterations) < 2:
+        return {}
     wanted: dict[int, list[tuple[overviews.ArmView, Metric]]] = {}
     for iteration in view.iterations:
         for arm in iteration.arms:
@@ -137,10 +148,10 @@ def _unit_values(
         content = datasets.dataset_content(session=session, dataset=dataset)
         mapping = ColumnMapping.model_validate(dataset.column_mapping)
         names = list(dict.fromkeys(arm.arm.name for arm, _ in pairs))
-        by_metric = datasets.unit_values(content, mapping, names)
+        by_metric = datasets.outcome_values(content, mapping, names)
         for arm, metric in pairs:
-            cells = by_metric.get(metric.key, {}).get(arm.arm.name, [])
-            values[(arm.arm.id or 0, arm.arm.name, metric.key)] = tuple(cell for _, cell in cells)
+            cells = by_metric.get(metric.key, {}).get(arm.arm.name, ())
+            values[(arm.arm.id or 0, arm.arm.name, metric.key)] = cells
     return values
 
 

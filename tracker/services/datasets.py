@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from tracker.models import ColumnMapping, Dataset, Iteration, Metric
 from tracker.models.enums import MetricKind, ResultSource
-from tracker.services import keyed, records, results
+from tracker.services import keyed, records, results, unit_table
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, FieldError, ValidationFailed
 from tracker.services.iterations import get_iteration, list_arms
@@ -31,17 +32,34 @@ def sha256_hex(content: bytes) -> str:
 
 def _header_and_row_count(content: bytes) -> tuple[list[str], int]:
     """The header row and the number of data rows of a UTF-8 CSV (quoted newlines allowed)."""
+    header, reader = _header_and_reader(content)
+    rows = unit_table.clean_row_count(content, len(header))
+    return header, rows if rows is not None else sum(1 for row in reader if row)
+
+
+def _header_and_reader(content: bytes) -> tuple[list[str], Iterator[list[str]]]:
+    """The header row (names stripped) and a csv reader positioned after it."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValidationFailed.single(
             "content", f"the file is not UTF-8 text (byte {error.start} cannot be read)"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     header = next(reader, None)
     if not header:
         raise ValidationFailed.single("content", "the file is empty; expected a header row")
-    return [name.strip() for name in header], sum(1 for row in reader if row)
+    return [name.strip() for name in header], reader
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, with their endings, one at a time (the header needs only the first)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 MAX_REPORTED_PROBLEMS = 20
@@ -148,6 +166,47 @@ def _summary_fields(kind: MetricKind, column: str, cells: list[Cell]) -> dict[st
     return {"n": len(cells), "mean": summary.mean, "sd": summary.sd}
 
 
+def _arm_fields(
+    content: bytes, mapping: ColumnMapping, arm_names: list[str], kinds: dict[str, MetricKind]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(metric key, arm, result fields) of every arm with values, metric by metric.
+
+    Column-wise (`unit_table`) where the file is clean; any doubt goes to the row-by-row
+    reading, which names every problem by row and column.
+    """
+    fast = unit_table.outcome_texts(content, _header_and_reader(content)[0], mapping, arm_names)
+    slow: dict[str, dict[str, list[Cell]]] | None = None
+    for key, column in mapping.outcomes.items():
+        for arm in arm_names:
+            fields = None
+            if fast is not None:
+                if fast[key][arm].size == 0:
+                    continue
+                fields = unit_table.summary_fields(kinds[key], fast[key][arm])
+            if fields is None:
+                slow = slow or unit_values(content, mapping, arm_names)
+                if not slow[key][arm]:
+                    continue
+                fields = _summary_fields(kinds[key], column, slow[key][arm])
+            yield key, arm, fields
+
+
+def outcome_values(
+    content: bytes, mapping: ColumnMapping, arm_names: list[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Each outcome's non-empty cells by arm, as written: {metric key: {arm: texts}}."""
+    fast = unit_table.outcome_texts(content, _header_and_reader(content)[0], mapping, arm_names)
+    if fast is not None:
+        return {
+            key: {arm: tuple(texts.tolist()) for arm, texts in by_arm.items()}
+            for key, by_arm in fast.items()
+        }
+    return {
+        key: {arm: tuple(cell for _, cell in cells) for arm, cells in by_arm.items()}
+        for key, by_arm in unit_values(content, mapping, arm_names).items()
+    }
+
+
 def derive_results(
     *, session: Session, actor: Actor, pilot_slug: str, number: int, dataset: Dataset
 ) -> None:
@@ -164,25 +223,21 @@ def derive_results(
         for metric in keyed.list_keyed(session, Metric, "policy_id", pilot.policy_id)
     }
     content = dataset_content(session=session, dataset=dataset)
-    for key, by_arm in unit_values(content, mapping, arm_names).items():
-        for arm, cells in by_arm.items():
-            if not cells:
-                continue
-            fields = _summary_fields(kinds[key], mapping.outcomes[key], cells)
-            results.record_result(
-                session=session,
-                actor=actor,
-                pilot_slug=pilot_slug,
-                number=number,
-                arm_name=arm,
-                data={
-                    "metric": key,
-                    **fields,
-                    "note": f"Computed from {dataset.filename} (SHA-256 {dataset.sha256[:12]}…)",
-                },
-                source=ResultSource.DATASET,
-                dataset_id=dataset.id,
-            )
+    for key, arm, fields in _arm_fields(content, mapping, arm_names, kinds):
+        results.record_result(
+            session=session,
+            actor=actor,
+            pilot_slug=pilot_slug,
+            number=number,
+            arm_name=arm,
+            data={
+                "metric": key,
+                **fields,
+                "note": f"Computed from {dataset.filename} (SHA-256 {dataset.sha256[:12]}…)",
+            },
+            source=ResultSource.DATASET,
+            dataset_id=dataset.id,
+        )
 
 
 def store_dataset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.models import Engagement, EngagementCreate, EngagementUpdate, Iteration, Pilot, Policy
 from tracker.services import keyed, records
@@ -16,6 +16,16 @@ from tracker.services.policies import get_policy
 def list_engagements(*, session: Session, policy_slug: str) -> list[Engagement]:
     policy = get_policy(session=session, slug=policy_slug)
     return keyed.list_keyed(session, Engagement, "policy_id", policy.id)
+
+
+def iterations_named(*, session: Session, iteration_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """(pilot slug, iteration number) of each iteration id: one query for a whole log's ties."""
+    rows = session.exec(
+        select(Iteration.id, Pilot.slug, Iteration.number)
+        .join(Pilot)
+        .where(col(Iteration.id).in_(iteration_ids))
+    )
+    return {iteration_id or 0: (slug, number) for iteration_id, slug, number in rows}
 
 
 def _iteration_id(

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from tracker.models import (
     AnalysisPlan,
     Arm,
     ArmResult,
+    Dataset,
     Decision,
     Engagement,
     Hypothesis,
@@ -25,6 +27,7 @@ from tracker.models import (
     PlanMetric,
     Policy,
     StageDecision,
+    User,
     UserNeed,
     UserNeedMetric,
 )
@@ -236,3 +239,22 @@ def _iteration_views(session: Session, pilot: Pilot) -> list[IterationView]:
         )
         for iteration in iterations
     ]
+
+
+def pilot_datasets(
+    *, session: Session, pilot_id: int
+) -> dict[int, list[tuple[Dataset, str | None]]]:
+    """A pilot's datasets by iteration id, oldest first, without their bytes, each with its
+    uploader's display name (None if not recorded): one query for all the pilot's iterations."""
+    rows = session.exec(
+        select(Dataset, User.display_name)
+        .options(defer(Dataset.content))  # type: ignore[arg-type]
+        .join(Iteration, col(Iteration.id) == col(Dataset.iteration_id))
+        .outerjoin(User, col(User.id) == col(Dataset.uploaded_by_id))
+        .where(Iteration.pilot_id == pilot_id)
+        .order_by(col(Dataset.id))
+    )
+    by_iteration: dict[int, list[tuple[Dataset, str | None]]] = defaultdict(list)
+    for dataset, uploaded_by in rows:
+        by_iteration[dataset.iteration_id].append((dataset, uploaded_by))
+    return by_iteration

@@ -3,13 +3,18 @@
 One place maps our sidedness names to scipy's and statsmodels' spellings, and turns a
 two-sided interval at level 1 − 2α into a one-sided interval at level 1 − α (the standard
 construction: keep the bound on the side of the alternative, open the other).
+
+Quantiles and tail areas come from `scipy.special` (`ndtri`, `ndtr`, `stdtrit`), the ufuncs
+that `scipy.stats.norm` and `scipy.stats.t` evaluate underneath (`norm.isf(q)` is
+`-ndtri(q)`, `t.isf(q, df)` is `-stdtrit(df, q)`): the same numbers to the bit, without the
+~30 µs of argument handling per call that made a 20-iteration pilot's 2,600 comparisons slow.
 """
 
 from __future__ import annotations
 
 import math
 
-from scipy import stats
+from scipy import special
 
 from tracker.stats.results import Alternative
 
@@ -45,7 +50,7 @@ def z_interval(
     estimate: float, se: float, alpha: float, alternative: Alternative
 ) -> tuple[float, float]:
     """Normal-theory interval estimate ± z·se (one-sided when asked)."""
-    z = float(stats.norm.isf(interval_alpha(alpha, alternative) / 2))
+    z = -float(special.ndtri(interval_alpha(alpha, alternative) / 2))
     return one_sided(estimate - z * se, estimate + z * se, alternative)
 
 
@@ -53,14 +58,14 @@ def t_interval(
     estimate: float, se: float, df: float, alpha: float, alternative: Alternative
 ) -> tuple[float, float]:
     """Student-t interval estimate ± t(df)·se (one-sided when asked)."""
-    t = float(stats.t.isf(interval_alpha(alpha, alternative) / 2, df))
+    t = -float(special.stdtrit(df, interval_alpha(alpha, alternative) / 2))
     return one_sided(estimate - t * se, estimate + t * se, alternative)
 
 
 def z_p_value(z: float, alternative: Alternative) -> float:
     """p-value of a standard-normal statistic for the given sidedness."""
     if alternative == "greater":
-        return float(stats.norm.sf(z))
+        return float(special.ndtr(-z))
     if alternative == "less":
-        return float(stats.norm.cdf(z))
-    return float(2 * stats.norm.sf(abs(z)))
+        return float(special.ndtr(z))
+    return float(2 * special.ndtr(-abs(z)))

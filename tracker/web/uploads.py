@@ -39,6 +39,7 @@ from tracker.services.actors import ROLE_RANK, WRITE_ROLE
 from tracker.services.errors import Conflict, FieldError, ValidationFailed
 from tracker.services.iterations import get_iteration, list_arms
 from tracker.services.metrics import list_metrics
+from tracker.services.overviews import pilot_datasets
 from tracker.services.pilots import get_pilot
 from tracker.web.auth import SESSION_USER, current_actor, current_user, require_role
 from tracker.web.editing import save
@@ -228,21 +229,20 @@ class StoredDataset:
 
 @blueprint.app_context_processor
 def _dataset_lists() -> dict[str, Any]:
-    """`stored_datasets(pilot, iteration)` for the pilot page's per-iteration list."""
+    """`stored_datasets(pilot, iteration)` for the pilot page's per-iteration list; the first
+    call reads every dataset of the pilot, so the page costs one query, not one per iteration."""
+    read: dict[int, dict[int, list[tuple[Dataset, str | None]]]] = {}
 
     def stored_datasets(pilot: Pilot, iteration: Iteration) -> list[StoredDataset]:
-        session = get_session()
-        found = datasets.list_datasets(
-            session=session, pilot_slug=pilot.slug, number=iteration.number
-        )
-        return [StoredDataset(dataset, _uploader(session, dataset)) for dataset in found]
+        pilot_id = pilot.id or 0
+        if pilot_id not in read:
+            read[pilot_id] = pilot_datasets(session=get_session(), pilot_id=pilot_id)
+        return [
+            StoredDataset(dataset, uploaded_by or "Not recorded")
+            for dataset, uploaded_by in read[pilot_id].get(iteration.id or 0, [])
+        ]
 
     return {"stored_datasets": stored_datasets}
-
-
-def _uploader(session: Session, dataset: Dataset) -> str:
-    user = session.get(User, dataset.uploaded_by_id) if dataset.uploaded_by_id else None
-    return user.display_name if user is not None else "Not recorded"
 
 
 def fingerprint(content: bytes, mapping: dict[str, Any]) -> str:
