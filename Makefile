@@ -6,9 +6,10 @@ INSTALLED := $(VENV)/.stamp-installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets migrate run test lint clean
+.PHONY: help venv assets migrate run test bench lint clean
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +38,14 @@ run: venv assets migrate  ## Serve on http://127.0.0.1:5000 (HOST, PORT), import
 
 test: venv assets  ## Run the test suite (pass options with PYTEST_ARGS='...')
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+BENCH_INSTALLED := $(VENV)/.stamp-bench
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_INSTALLED) assets  ## Benchmarks (bench/README.md): a table, and bench/results/latest.json
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: venv  ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .

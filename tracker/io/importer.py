@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from tracker.io import yamlfile
+from tracker.io.bulk import ITERATION_FIELDS, NewRecords
 from tracker.io.problems import PortfolioError, Problem
 from tracker.io.reader import SourceFile, dataset_path, read_files
 from tracker.models import (
@@ -45,6 +46,7 @@ from tracker.services import (
     pilots,
     plans,
     policies,
+    records,
     results,
     user_needs,
 )
@@ -94,7 +96,6 @@ PLAN_FIELDS = (
     "amendment_reason",
     "metrics",
 )
-ITERATION_FIELDS = ("title", "what_changed", "why", "start_date", "end_date", "status")
 
 
 @dataclass
@@ -129,6 +130,7 @@ class _Writer:
         self.session = session
         self.actor = actor
         self.report = report
+        self.new_records = NewRecords(session, actor)
 
     @contextmanager
     def at(self, source: SourceFile, path: yamlfile.Path) -> Iterator[None]:
@@ -225,7 +227,9 @@ class _Writer:
                 hypotheses.update_hypothesis,
             )
         for index, pilot in enumerate(raw.get("pilots", [])):
-            self.pilot(source, (*path, "pilots", index), slug, pilot)
+            self.pilot(source, (*path, "pilots", index), policy, pilot)
+        # Engagements may name the iterations just added.
+        self.report.created.update(self.new_records.flush())
         for index, entry in enumerate(raw.get("engagements", [])):
             self.keyed(
                 source,
@@ -341,20 +345,45 @@ class _Writer:
                 ),
             )
 
+    def keys_of(self, policy: Policy) -> tuple[dict[str, int], dict[str, Metric]]:
+        """A policy's hypothesis ids and metrics by key, for records written in bulk."""
+        hypothesis_ids = self.session.exec(
+            select(Hypothesis.key, Hypothesis.id).where(Hypothesis.policy_id == policy.id)
+        )
+        metric_rows = self.session.exec(select(Metric).where(Metric.policy_id == policy.id))
+        return (
+            {key: int(id_ or 0) for key, id_ in hypothesis_ids},
+            {metric.key: metric for metric in metric_rows},
+        )
+
     def pilot(
-        self, source: SourceFile, path: yamlfile.Path, policy_slug: str, raw: dict[str, Any]
+        self, source: SourceFile, path: yamlfile.Path, policy: Policy, raw: dict[str, Any]
     ) -> None:
         slug = raw["slug"]
         self.report.pilot_slugs.append(slug)
         data = {**_present(raw, PILOT_FIELDS), "hypothesis_keys": raw.get("hypotheses", [])}
+        existing = self.find(Pilot, slug=slug)
+        with_data = any(iteration.get("datasets") for iteration in raw.get("iterations", []))
+        if existing is None and not with_data:  # all new: written in bulk
+            hypothesis_ids, metric_by_key = self.keys_of(policy)
+            self.new_records.pilot(
+                partial(self.at, source),
+                path,
+                (records.id_of(policy), policy.slug),
+                hypothesis_ids,
+                metric_by_key,
+                raw,
+                {"slug": slug, **data},
+            )
+            return
         with self.at(source, path):
             self.upsert(
                 "pilots",
-                self.find(Pilot, slug=slug),
+                existing,
                 lambda: pilots.create_pilot(
                     session=self.session,
                     actor=self.actor,
-                    policy_slug=policy_slug,
+                    policy_slug=policy.slug,
                     data={"slug": slug, **data},
                 ),
                 lambda: pilots.update_pilot(
@@ -368,8 +397,22 @@ class _Writer:
         pilot = self.find(Pilot, slug=slug)
         for index, plan in enumerate(raw.get("analysis_plans", [])):
             self.plan(source, (*path, "analysis_plans", index), pilot, plan)
+        stored = set(
+            self.session.exec(select(Iteration.number).where(Iteration.pilot_id == pilot.id))
+        )
+        _, metric_by_key = self.keys_of(policy)
         for index, iteration in enumerate(raw.get("iterations", [])):
-            self.iteration(source, (*path, "iterations", index), pilot, iteration)
+            iteration_path = (*path, "iterations", index)
+            if iteration["number"] in stored or iteration.get("datasets"):
+                self.iteration(source, iteration_path, pilot, iteration)
+                continue
+            self.new_records.iteration(
+                partial(self.at, source),
+                iteration_path,
+                (records.id_of(pilot), pilot.slug),
+                metric_by_key,
+                iteration,
+            )
 
     def plan(
         self, source: SourceFile, path: yamlfile.Path, pilot: Pilot, raw: dict[str, Any]
