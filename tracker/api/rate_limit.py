@@ -3,11 +3,11 @@
 A caller is its bearer token when it sends one that was made here (so people behind one office
 address do not share a limit), otherwise its address — a made-up token counts against the
 address it comes from, so it can neither dodge the limit nor grow the counters table. The limit
-is checked before authentication, so failed attempts are counted too. Every limited response says where the caller stands in
-`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window ends,
-as in the IETF httpapi RateLimit header draft); a refusal is 429 with `Retry-After`. Only the
-API blueprint has these hooks: web pages and the OpenAPI document and Swagger UI (another
-blueprint) are never limited.
+is checked before authentication, so failed attempts are counted too. Every limited response
+says where the caller stands in `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+(seconds until the window ends, as in the IETF httpapi RateLimit header draft); a refusal is 429
+with `Retry-After`. Only the API blueprint has these hooks: web pages and the OpenAPI document
+and Swagger UI (another blueprint) are never limited.
 """
 
 from __future__ import annotations
