@@ -8,6 +8,8 @@ from typing import TypeVar
 from flask import Response, jsonify
 from pydantic import BaseModel, Field
 
+from tracker.services.search import Found
+
 T = TypeVar("T")
 
 MAX_LIMIT = 100
@@ -55,3 +57,14 @@ def page_response(
     """The requested page of `found` as a `list_model` (`items` and `page`), each through `item`."""
     items, page = page_of(found, query)
     return jsonify(list_model(items=[item(x) for x in items], page=page).model_dump(mode="json"))
+
+
+def paged_response(
+    list_model: type[BaseModel],
+    found: Found[T],
+    query: PageQuery,
+    item: Callable[[T], BaseModel],
+) -> Response:
+    """A page the database cut (`found`: its items and the total) as a `list_model`."""
+    body = list_model(items=[item(x) for x in found.items], page=page_info(found.total, query))
+    return jsonify(body.model_dump(mode="json"))

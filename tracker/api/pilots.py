@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.api.auth import anonymous_caller, api_actor
 from tracker.api.concurrency import guarded_update, shown_unchanged
-from tracker.api.pagination import PageInfo, PageQuery, page_response
+from tracker.api.pagination import PageInfo, PageQuery, paged_response
 from tracker.api.paths import PilotPath, PolicyPath
 from tracker.api.problems import Problem, problem_responses
 from tracker.api.responses import record_response
@@ -23,7 +23,7 @@ from tracker.db import get_session
 from tracker.models import Pilot, PilotCreate, PilotUpdate, Policy
 from tracker.models.enums import EvaluationType, PilotDesign, PilotStatus
 from tracker.services import pilots
-from tracker.services.search import PilotFilters, clean_text, search_pilots
+from tracker.services.search import PilotFilters, clean_text, find_pilots
 
 TAG = Tag(name="Pilots", description="Tests of a policy's hypotheses, run as numbered iterations")
 
@@ -132,10 +132,14 @@ def register(api: APIBlueprint) -> None:
             policy=query.policy,
             text=clean_text(query.q),
         )
-        found = search_pilots(
-            session=get_session(), filters=filters, published_only=anonymous_caller()
+        found = find_pilots(
+            session=get_session(),
+            filters=filters,
+            published_only=anonymous_caller(),
+            limit=query.limit,
+            offset=query.offset,
         )
-        return page_response(
+        return paged_response(
             PilotList,
             found,
             query,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.api.auth import anonymous_caller, api_actor
 from tracker.api.concurrency import guarded_update
-from tracker.api.pagination import PageInfo, PageQuery, page_response
+from tracker.api.pagination import PageInfo, PageQuery, paged_response
 from tracker.api.paths import PolicyPath
 from tracker.api.problems import Problem, problem_responses
 from tracker.api.responses import record_response
@@ -19,7 +19,7 @@ from tracker.db import get_session
 from tracker.models import Policy, PolicyCreate, PolicyUpdate, StageDecisionCreate
 from tracker.models.enums import PolicyStage
 from tracker.services import policies
-from tracker.services.search import PolicyFilters, clean_text, search_policies
+from tracker.services.search import PolicyFilters, clean_text, find_policies
 
 TAG = Tag(name="Policies", description="Policy ideas and their stage from idea to retired")
 
@@ -88,10 +88,14 @@ def register(api: APIBlueprint) -> None:
             tag=clean_text(query.tag),
             text=clean_text(query.q),
         )
-        found = search_policies(
-            session=get_session(), filters=filters, published_only=anonymous_caller()
+        found = find_policies(
+            session=get_session(),
+            filters=filters,
+            published_only=anonymous_caller(),
+            limit=query.limit,
+            offset=query.offset,
         )
-        return page_response(
+        return paged_response(
             PolicyList,
             found,
             query,

@@ -42,7 +42,7 @@ from tracker.models import (
 )
 from tracker.models.enums import DecisionOutcome, HypothesisStatus, PilotStatus
 from tracker.services.headlines import Headline, primary_headline
-from tracker.services.search import ListFilters, contains
+from tracker.services.search import Found, ListFilters, contains
 
 CONCLUDED = (PilotStatus.COMPLETE, PilotStatus.STOPPED)
 SQL_WORDS_MAX = 10  # words beyond these are still matched, in Python: it bounds the query's size
@@ -303,34 +303,49 @@ def _newest_first(lesson: Lesson) -> tuple[bool, int, str, str, int]:
     )
 
 
-def search_lessons(*, session: Session, filters: LessonFilters) -> list[Lesson]:
-    """The lessons matching every word and filter, newest first (by the decision's date, or
-    for a concluded pilot without one by the end of its last iteration; undated ones last).
+def find_lessons(
+    *, session: Session, filters: LessonFilters, limit: int | None = None, offset: int = 0
+) -> Found[Lesson]:
+    """`limit` lessons from `offset` of those matching every word and filter, newest first (by
+    the decision's date, or for a concluded pilot without one by the end of its last
+    iteration; undated ones last), and how many match in all.
 
-    A fixed number of queries (about seven) whatever the portfolio's size.
+    Every candidate SQL picks out is read and confirmed in Python (words may be in different
+    places of a lesson), but only the page's lessons get their headlines, which read analysis
+    runs. A fixed number of queries (about seven) whatever the portfolio's size.
     """
     rows = _candidates(session, filters)
     pilots = {pilot.id or 0: pilot for pilot, _, _, _ in rows}
     hypotheses = _hypotheses_of(session, list(pilots))
     metrics = _metrics_of(session, pilots.values(), hypotheses)
-    lessons = [
-        lesson
-        for lesson in (
-            Lesson(
-                policy=policy,
-                pilot=pilot,
-                iteration=iteration,
-                decision=decision,
-                hypotheses=hypotheses[pilot.id or 0],
-                metrics=metrics[pilot.id or 0],
+    lessons = sorted(
+        (
+            lesson
+            for lesson in (
+                Lesson(
+                    policy=policy,
+                    pilot=pilot,
+                    iteration=iteration,
+                    decision=decision,
+                    hypotheses=hypotheses[pilot.id or 0],
+                    metrics=metrics[pilot.id or 0],
+                )
+                for pilot, policy, iteration, decision in rows
             )
-            for pilot, policy, iteration, decision in rows
-        )
-        if lesson.matches(filters)
-    ]
-    runs = _newest_runs(session, sorted({lesson.pilot.id or 0 for lesson in lessons}))
-    with_headlines = [replace(lesson, headline=_headline(lesson, runs)) for lesson in lessons]
-    return sorted(with_headlines, key=_newest_first)
+            if lesson.matches(filters)
+        ),
+        key=_newest_first,
+    )
+    page = lessons[offset : None if limit is None else offset + limit]
+    runs = _newest_runs(session, sorted({lesson.pilot.id or 0 for lesson in page}))
+    return Found(
+        [replace(lesson, headline=_headline(lesson, runs)) for lesson in page], len(lessons)
+    )
+
+
+def search_lessons(*, session: Session, filters: LessonFilters) -> list[Lesson]:
+    """Every lesson matching the filters, newest first (find_lessons with no page)."""
+    return find_lessons(session=session, filters=filters).items
 
 
 def lesson_choices(*, session: Session) -> LessonChoices:

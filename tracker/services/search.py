@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -26,6 +26,7 @@ LIKE_ESCAPE = "\\"
 TEXT_MAX = 200  # longer search text is cut: nothing useful is that long, and it bounds the query
 
 Choice = TypeVar("Choice", bound=StrEnum)
+Item = TypeVar("Item")
 
 
 def like_pattern(text: str) -> str:
@@ -97,32 +98,35 @@ def policy_choices(*, session: Session) -> PolicyChoices:
     return PolicyChoices(teams=sorted(teams, key=str.casefold), tags=sorted(tags, key=str.casefold))
 
 
-def _policy_matches_text(policy: Policy, text: str) -> bool:
-    needle = text.casefold()
-    fields = [policy.title, policy.problem_statement, policy.team, *policy.tags]
-    return any(needle in field.casefold() for field in fields)
+def _has_text(needle: str, texts: Iterable[str]) -> bool:
+    """Whether any of `texts` contains `needle`, with Unicode case folding."""
+    folded = needle.casefold()
+    return any(folded in text.casefold() for text in texts)
 
 
-def search_policies(
-    *, session: Session, filters: PolicyFilters, published_only: bool = False
-) -> list[PolicySummary]:
-    """Policies matching every filter given, by title, each with its number of pilots.
+@dataclass(frozen=True)
+class Found(Generic[Item]):
+    """One page of a search's matches, and how many match on every page."""
 
-    Stages are alternatives (any of them); team and tag match exactly; text matches the title,
-    problem statement, team or any tag. `published_only` is not a filter a person picks but the
-    scope of a caller without a token (open API reads): it never sees unpublished work.
-    """
-    statement = select(Policy).order_by(col(Policy.title))
+    items: list[Item]
+    total: int
+
+
+def _policy_conditions(
+    filters: PolicyFilters, published_only: bool
+) -> list[sa.ColumnElement[bool]]:
+    """The filters as SQL: exact for published, stage and team, a superset for tag and text."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if published_only:
-        statement = statement.where(col(Policy.published).is_(True))
+        conditions.append(col(Policy.published).is_(True))
     if filters.stages:
-        statement = statement.where(col(Policy.stage).in_(filters.stages))
+        conditions.append(col(Policy.stage).in_(filters.stages))
     if filters.team:
-        statement = statement.where(Policy.team == filters.team)
+        conditions.append(col(Policy.team) == filters.team)
     if filters.tag:
-        statement = statement.where(_json_contains(Policy.tags, filters.tag, whole=True))
+        conditions.append(_json_contains(Policy.tags, filters.tag, whole=True))
     if filters.text:
-        statement = statement.where(
+        conditions.append(
             sa.or_(
                 contains(Policy.title, filters.text),
                 contains(Policy.problem_statement, filters.text),
@@ -130,12 +134,77 @@ def search_policies(
                 _json_contains(Policy.tags, filters.text, whole=False),
             )
         )
-    found = [
-        policy
-        for policy in session.exec(statement).all()
-        if (not filters.tag or filters.tag in policy.tags)
-        and (not filters.text or _policy_matches_text(policy, filters.text))
+    return conditions
+
+
+def _confirmed_policy_ids(
+    session: Session, conditions: list[sa.ColumnElement[bool]], filters: PolicyFilters
+) -> list[int]:
+    """Ids, by title, of the SQL candidates whose real tag list and text match: the stored JSON
+    of tags is only a superset, so it is checked here, reading just the searched columns."""
+    searched = [col(c) for c in (Policy.title, Policy.problem_statement, Policy.team, Policy.tags)]
+    rows = session.execute(
+        sa.select(col(Policy.id), *searched)
+        .where(*conditions)
+        .order_by(col(Policy.title), col(Policy.id))
+    ).all()
+    return [
+        policy_id or 0
+        for policy_id, title, problem, team, tags in rows
+        if (not filters.tag or filters.tag in tags)
+        and (not filters.text or _has_text(filters.text, [title, problem, team, *tags]))
     ]
+
+
+def _in_order(policies: Iterable[Policy], ids: list[int]) -> list[Policy]:
+    """`policies` (fetched by id) in the order of `ids`."""
+    by_id = {policy.id: policy for policy in policies}
+    return [by_id[policy_id] for policy_id in ids if policy_id in by_id]
+
+
+def find_policies(
+    *,
+    session: Session,
+    filters: PolicyFilters,
+    published_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Found[PolicySummary]:
+    """`limit` policies from `offset` of those matching every filter, by title, each with its
+    number of pilots, and how many match in all; the page is cut in the database.
+
+    Stages are alternatives (any of them); team and tag match exactly; text matches the title,
+    problem statement, team or any tag. `published_only` is not a filter a person picks but the
+    scope of a caller without a token (open API reads): it never sees unpublished work.
+    Without a tag or text filter everything happens in SQL (a count and one page); with one,
+    the candidates' ids and searched columns are read and confirmed in Python first.
+    """
+    conditions = _policy_conditions(filters, published_only)
+    end = None if limit is None else offset + limit
+    if filters.tag or filters.text:
+        ids = _confirmed_policy_ids(session, conditions, filters)
+        total = len(ids)
+        page_ids = ids[offset:end]
+        found = _in_order(
+            session.exec(select(Policy).where(col(Policy.id).in_(page_ids))).all(), page_ids
+        )
+    else:
+        total = session.exec(select(sa.func.count()).select_from(Policy).where(*conditions)).one()
+        # An offset past the end needs no query (and may be too big for SQL's integers).
+        # An offset past the end needs no query (and may be too big for SQL's integers).
+        found = (
+            []
+            if offset >= total
+            else list(
+                session.exec(
+                    select(Policy)
+                    .where(*conditions)
+                    .order_by(col(Policy.title), col(Policy.id))  # id: pages never overlap
+                    .offset(offset)
+                    .limit(limit)
+                ).all()
+            )
+        )
     counts = dict(
         session.exec(
             select(Pilot.policy_id, sa.func.count())
@@ -143,7 +212,15 @@ def search_policies(
             .group_by(col(Pilot.policy_id))
         ).all()
     )
-    return [PolicySummary(policy, counts.get(policy.id or 0, 0)) for policy in found]
+    return Found([PolicySummary(p, counts.get(p.id or 0, 0)) for p in found], total)
+
+
+def search_policies(
+    *, session: Session, filters: PolicyFilters, published_only: bool = False
+) -> list[PolicySummary]:
+    """Every policy matching the filters, by title, with its number of pilots (find_policies
+    with no page: for callers that need them all)."""
+    return find_policies(session=session, filters=filters, published_only=published_only).items
 
 
 @dataclass(frozen=True)
@@ -164,53 +241,93 @@ class PilotMatch:
     latest_iteration: Iteration | None
 
 
-def search_pilots(
-    *, session: Session, filters: PilotFilters, published_only: bool = False
-) -> list[PilotMatch]:
-    """Pilots matching every filter given, by policy then title.
+def _pilot_conditions(filters: PilotFilters, published_only: bool) -> list[sa.ColumnElement[bool]]:
+    """The filters as SQL, all exact: the searched columns are plain text."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if published_only:
+        conditions.append(col(Policy.published).is_(True))
+    if filters.statuses:
+        conditions.append(col(Pilot.status).in_(filters.statuses))
+    if filters.evaluation_types:
+        conditions.append(col(Pilot.evaluation_type).in_(filters.evaluation_types))
+    if filters.policy:
+        conditions.append(col(Policy.slug) == filters.policy)
+    if filters.text:
+        columns = (
+            Pilot.title,
+            Pilot.population,
+            Pilot.place,
+            Pilot.unit_of_randomisation,
+            Pilot.citation,
+        )
+        conditions.append(sa.or_(*(contains(column, filters.text) for column in columns)))
+    return conditions
+
+
+def _latest_iterations(session: Session, pilot_ids: list[int]) -> dict[int, Iteration]:
+    """The newest iteration of each of these pilots that has one, in one grouped query."""
+    newest = (
+        select(Iteration.pilot_id, sa.func.max(Iteration.number).label("number"))
+        .where(col(Iteration.pilot_id).in_(pilot_ids))
+        .group_by(col(Iteration.pilot_id))
+        .subquery()
+    )
+    iterations = session.exec(
+        select(Iteration).join(
+            newest,
+            sa.and_(
+                col(Iteration.pilot_id) == newest.c.pilot_id,
+                col(Iteration.number) == newest.c.number,
+            ),
+        )
+    ).all()
+    return {iteration.pilot_id: iteration for iteration in iterations}
+
+
+def find_pilots(
+    *,
+    session: Session,
+    filters: PilotFilters,
+    published_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Found[PilotMatch]:
+    """`limit` pilots from `offset` of those matching every filter, by policy then title, and
+    how many match in all: a count and one page in SQL, then the page's latest iterations.
 
     Statuses and evaluation types are alternatives; text matches the pilot's title, population,
     place, unit of randomisation or citation. `published_only` keeps the pilots of published
-    policies only, as search_policies does.
+    policies only, as find_policies does.
     """
-    statement = (
-        select(Pilot, Policy)
-        .join(Policy, col(Pilot.policy_id) == col(Policy.id))
-        .order_by(col(Policy.title), col(Pilot.title))
+    conditions = _pilot_conditions(filters, published_only)
+    joined = (col(Pilot.policy_id) == col(Policy.id),)
+    total = session.exec(
+        select(sa.func.count()).select_from(Pilot).join(Policy, *joined).where(*conditions)
+    ).one()
+    # An offset past the end needs no query (and may be too big for SQL's integers).
+    rows = (
+        []
+        if offset >= total
+        else session.exec(
+            select(Pilot, Policy)
+            .join(Policy, *joined)
+            .where(*conditions)
+            .order_by(col(Policy.title), col(Policy.id), col(Pilot.title), col(Pilot.id))
+            .offset(offset)
+            .limit(limit)
+        ).all()
     )
-    if published_only:
-        statement = statement.where(col(Policy.published).is_(True))
-    if filters.statuses:
-        statement = statement.where(col(Pilot.status).in_(filters.statuses))
-    if filters.evaluation_types:
-        statement = statement.where(col(Pilot.evaluation_type).in_(filters.evaluation_types))
-    if filters.policy:
-        statement = statement.where(Policy.slug == filters.policy)
-    if filters.text:
-        statement = statement.where(
-            sa.or_(
-                *(
-                    contains(column, filters.text)
-                    for column in (
-                        Pilot.title,
-                        Pilot.population,
-                        Pilot.place,
-                        Pilot.unit_of_randomisation,
-                        Pilot.citation,
-                    )
-                )
-            )
-        )
-    rows = session.exec(statement).all()
-    latest: dict[int, Iteration] = {}
-    iterations = session.exec(
-        select(Iteration)
-        .where(col(Iteration.pilot_id).in_([pilot.id for pilot, _ in rows]))
-        .order_by(col(Iteration.number))
-    ).all()
-    for iteration in iterations:
-        latest[iteration.pilot_id] = iteration
-    return [PilotMatch(pilot, policy, latest.get(pilot.id or 0)) for pilot, policy in rows]
+    latest = _latest_iterations(session, [pilot.id or 0 for pilot, _ in rows])
+    return Found(
+        [PilotMatch(pilot, policy, latest.get(pilot.id or 0)) for pilot, policy in rows], total
+    )
+
+
+def search_pilots(
+    *, session: Session, filters: PilotFilters, published_only: bool = False
+) -> list[PilotMatch]:
+    """Every pilot matching the filters, by policy then title (find_pilots with no page)."""
+    return find_pilots(session=session, filters=filters, published_only=published_only).items
 
 
 def policy_options(*, session: Session) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from tracker.db import get_session
 from tracker.models.enums import DecisionOutcome, HypothesisStatus
 from tracker.services import knowledge
 from tracker.web.filter_items import enum_checkboxes, picked, search_text, select_items, ticked
+from tracker.web.paging import paged
 
 blueprint = Blueprint("knowledge", __name__)
 
@@ -25,13 +26,20 @@ def lesson_filters() -> knowledge.LessonFilters:
 
 @blueprint.get("/knowledge")
 def index() -> str:
-    """Every lesson, or those matching the search, newest first, beside the filters."""
+    """Every lesson, or those matching the search, newest first, beside the filters, a page at
+    a time."""
     db_session = get_session()
     filters = lesson_filters()
     choices = knowledge.lesson_choices(session=db_session)
+    lessons, paging = paged(
+        lambda limit, offset: knowledge.find_lessons(
+            session=db_session, filters=filters, limit=limit, offset=offset
+        )
+    )
     return render_template(
         "knowledge/index.html",
-        lessons=knowledge.search_lessons(session=db_session, filters=filters),
+        lessons=lessons,
+        paging=paging,
         filters=filters,
         outcome_items=enum_checkboxes(DecisionOutcome, filters.outcomes),
         hypothesis_items=enum_checkboxes(HypothesisStatus, filters.hypothesis_statuses),

@@ -10,6 +10,7 @@ from tracker.models.enums import EvaluationType, PilotStatus
 from tracker.services import search
 from tracker.services.overviews import get_pilot_overview
 from tracker.web.filter_items import enum_checkboxes, picked, search_text, select_items, ticked
+from tracker.web.paging import paged
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("pilots", __name__)
@@ -27,13 +28,20 @@ def pilot_filters() -> search.PilotFilters:
 
 @blueprint.get("/pilots")
 def index() -> str:
-    """Every pilot, or those matching the filters, with its policy, status and latest iteration."""
+    """Every pilot, or those matching the filters, with its policy, status and latest iteration,
+    a page at a time."""
     db_session = get_session()
     filters = pilot_filters()
     options = search.policy_options(session=db_session)
+    matches, paging = paged(
+        lambda limit, offset: search.find_pilots(
+            session=db_session, filters=filters, limit=limit, offset=offset
+        )
+    )
     return render_template(
         "pilots/index.html",
-        matches=search.search_pilots(session=db_session, filters=filters),
+        matches=matches,
+        paging=paging,
         filters=filters,
         has_pilots=bool(options),
         status_items=enum_checkboxes(PilotStatus, filters.statuses),

@@ -9,6 +9,7 @@ from tracker.models.enums import PolicyStage
 from tracker.services import search
 from tracker.services.overviews import get_policy_overview
 from tracker.web.filter_items import enum_checkboxes, picked, search_text, select_items, ticked
+from tracker.web.paging import paged
 from tracker.web.slugs import SLUG_ROUTE, checked
 
 blueprint = Blueprint("policies", __name__)
@@ -26,13 +27,20 @@ def policy_filters() -> search.PolicyFilters:
 
 @blueprint.get("/")
 def index() -> str:
-    """Every policy in the portfolio, or those matching the filters, with stage, team and pilots."""
+    """The portfolio, or the policies matching the filters, with stage, team and pilots, a page
+    at a time."""
     db_session = get_session()
     filters = policy_filters()
     choices = search.policy_choices(session=db_session)
+    summaries, paging = paged(
+        lambda limit, offset: search.find_policies(
+            session=db_session, filters=filters, limit=limit, offset=offset
+        )
+    )
     return render_template(
         "policies/index.html",
-        summaries=search.search_policies(session=db_session, filters=filters),
+        summaries=summaries,
+        paging=paging,
         filters=filters,
         choices=choices,
         stage_items=enum_checkboxes(PolicyStage, filters.stages),
