@@ -20,10 +20,10 @@ from tests.conftest import signed_in_client
 from tests.test_dashboard import pilot_portfolio
 from tests.web_helpers import app_session, seed, text_of
 from tracker.models import Pilot
-from tracker.models.enums import PolicyStage, Role
+from tracker.models.enums import PilotStatus, PolicyStage, Role
 from tracker.services import policies
 from tracker.services.analysis import pilot_has_results, run_analysis
-from tracker.services.dashboard import RAG_RULE, Rag
+from tracker.services.dashboard_rag import RAG_RULE, Rag
 
 COUNCIL_TAX = "council-tax-text-reminders"
 COUNCIL_TAX_PILOT = "council-tax-text-reminders-pilot"
@@ -339,3 +339,43 @@ def test_the_rag_rule_is_written_and_each_colour_comes_with_its_reason(
     assert rated["Pilot healthy"].startswith("Green The latest analysis passed its health checks")
     assert count(page, "red") == 2 and count(page, "moves-30") == 0
     assert "No analysis has been run and stored for this pilot yet" in learned(page, "planned")
+
+
+def test_pilots_come_twenty_to_a_page_red_first_with_the_totals(
+    app: Flask, client: FlaskClient
+) -> None:
+    def build(session: Session) -> None:
+        factories.make_policy(session)
+        for index in range(25):
+            overdue = index in (4, 17, 23)  # red: running past its planned end, undecided
+            factories.make_pilot(
+                session,
+                slug=f"pilot-{index:02}",
+                status=PilotStatus.RUNNING if overdue or index == 9 else PilotStatus.PLANNED,
+                **(
+                    {"planned_start": date(2020, 1, 6), "planned_end": date(2020, 6, 1)}
+                    if overdue
+                    else {}
+                ),
+            )
+
+    seed(app, build)
+    first = client.get("/dashboard?team=Test+and+Learn+Unit").get_data(as_text=True)
+    second = client.get("/dashboard?team=Test+and+Learn+Unit&page=2").get_data(as_text=True)
+    on_first, on_second = (table_rows(page, "pilot-rag-table") for page in (first, second))
+    assert (len(on_first), len(on_second)) == (20, 5)
+    assert [row[2].split(" ", 1)[0] for row in on_first[:5]] == ["Red"] * 3 + ["Amber", "Green"]
+    assert {row[0] for row in on_first[:3]} == {
+        "Pilot pilot-04",
+        "Pilot pilot-17",
+        "Pilot pilot-23",
+    }
+    assert {row[0] for row in on_first + on_second} == {f"Pilot pilot-{i:02}" for i in range(25)}
+    assert all(row[2].startswith("Green") for row in on_second)
+    assert "Showing 1 to 20 of 25 pilots, red first" in text_of(first)
+    assert "Showing 21 to 25 of 25 pilots, red first" in text_of(second)
+    assert len(re.findall(r'<section[^>]*id="learned-', second)) == 5
+    for page in (first, second):
+        assert (count(page, "pilots"), count(page, "red"), count(page, "amber")) == (25, 3, 1)
+        assert 'class="govuk-pagination"' in page or "govuk-pagination" in page
+    assert 'href="/dashboard?team=Test+and+Learn+Unit&amp;page=2#pilot-health"' in first

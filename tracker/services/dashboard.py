@@ -1,22 +1,24 @@
 """The senior officials' portfolio dashboard: where every policy is, which pilots are healthy, and
-what each pilot taught — every number computed from records, in a fixed number of queries.
+what each pilot taught — every number computed from records, in a fixed number of queries whose
+cost does not depend on the size of the portfolio more than a GROUP BY has to.
 
 The page is read by people who decide, not by people who record, so everything here is a count,
 a date or a sentence that can be traced back to a row: a policy's stage and the StageDecision
 that put it there, a pilot's status and its iterations' Decisions, the newest stored AnalysisRun
 (never a fresh computation, so a headline is what `tracker analyse` would print), user needs and
-their evidence. The number of queries does not grow with the number of policies or pilots.
+their evidence. Counts are SQL aggregates; lists are bounded (the pilots needing attention first,
+LISTED to a page), and only the pilots on the page have their records loaded. The RAG colour of
+every pilot needs the health findings of its latest run, which live only inside the run's JSON
+`rows`: those rows are read for latest runs only, one column, and never for older runs.
 `today` is a parameter so that "days in stage" and "the last 30 days" are testable.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +26,6 @@ from sqlmodel import Session, col, func, select
 
 from tracker.models import (
     AnalysisRun,
-    Arm,
-    ArmResult,
     Decision,
     Iteration,
     Metric,
@@ -35,118 +35,20 @@ from tracker.models import (
     UserNeed,
 )
 from tracker.models.enums import STAGE_ORDER, PilotStatus, PolicyStage
+from tracker.services.dashboard_rag import (
+    Rag,
+    RagStatus,
+    Rated,
+    rag_status,
+    ranked_pilots,
+    rated_pilots,
+)
 from tracker.services.headlines import Headline, latest_runs, primary_headline
 from tracker.services.search import PolicyFilters, search_policies
 
 MOVEMENT_WINDOWS = (30, 90)  # days: "what moved last month, and last quarter"
 RECENT_DECISIONS = 5  # shown whatever their date, so the page is never empty of learning
-SAMPLE_RATIO_MISMATCH = "sample_ratio_mismatch"
-FINISHED = frozenset({PilotStatus.COMPLETE, PilotStatus.STOPPED})
-IN_FLIGHT = frozenset({PilotStatus.RUNNING, PilotStatus.ANALYSING})
-
-
-class Rag(StrEnum):
-    """A pilot's health at a glance; the page always writes the word and the reason beside it."""
-
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
-
-
-# The rule as the page states it: `rag_status` applies exactly this, and tests check each branch.
-RAG_RULE: dict[Rag, str] = {
-    Rag.RED: (
-        "the latest stored analysis has a health check that failed (an error, such as a "
-        "sample-ratio mismatch), or the pilot is past its planned end date, is not complete or "
-        "stopped, and its latest iteration has no decision"
-    ),
-    Rag.AMBER: (
-        "the pilot is running or analysing and its analysis has never been run, or the latest "
-        "stored analysis has a health warning, or the latest iteration with results has no "
-        "decision yet"
-    ),
-    Rag.GREEN: "none of the above",
-}
-
-
-@dataclass(frozen=True)
-class PilotFacts:
-    """What the RAG rule looks at, gathered from the records of one pilot."""
-
-    status: PilotStatus
-    planned_end: date | None
-    has_run: bool
-    health: Sequence[Mapping[str, Any]]  # findings of the latest stored run: code, severity, …
-    latest_iteration: int | None  # number of the pilot's newest iteration
-    latest_decided: bool
-    latest_with_results: int | None  # number of the newest iteration with recorded results
-    latest_with_results_decided: bool
-
-
-@dataclass(frozen=True)
-class RagStatus:
-    """A colour and the reasons for it, in words (colour is never the only signal)."""
-
-    colour: Rag
-    reasons: tuple[str, ...]
-
-
-def _findings(health: Sequence[Mapping[str, Any]], severity: str) -> list[str]:
-    """Distinct codes of the findings with `severity`, in first-seen order."""
-    return list(dict.fromkeys(str(f.get("code")) for f in health if f.get("severity") == severity))
-
-
-def _words(codes: Sequence[str]) -> str:
-    return ", ".join(code.replace("_", " ") for code in codes)
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def _green_reasons(facts: PilotFacts) -> tuple[str, ...]:
-    """Why a green pilot is green: what was checked, so "green" is never a bare colour."""
-    checked = "the latest analysis passed its health checks" if facts.has_run else "no analysis yet"
-    decided = (
-        f"results up to v{facts.latest_with_results} have a decision"
-        if facts.latest_with_results is not None
-        else "no results recorded yet"
-    )
-    return (checked, decided)
-
-
-def rag_status(facts: PilotFacts, today: date) -> RagStatus:
-    """Red, amber or green by RAG_RULE, with every reason that applies at that colour."""
-    red: list[str] = []
-    errors = _findings(facts.health, "error")
-    if SAMPLE_RATIO_MISMATCH in errors:
-        red.append("the latest analysis found a sample-ratio mismatch")
-    others = [code for code in errors if code != SAMPLE_RATIO_MISMATCH]
-    if others:
-        red.append(f"a health check failed in the latest analysis ({_words(others)})")
-    end = facts.planned_end
-    if (
-        end is not None
-        and end < today
-        and facts.status not in FINISHED
-        and not facts.latest_decided
-    ):
-        red.append(f"past its planned end ({_day(end)}) with no decision on its latest iteration")
-    if red:
-        return RagStatus(Rag.RED, tuple(red))
-    amber: list[str] = []
-    if facts.status in IN_FLIGHT and not facts.has_run:
-        amber.append(f"it is {facts.status.value} and its analysis has never been run")
-    warnings = _findings(facts.health, "warning")
-    if warnings:
-        amber.append(f"the latest analysis has a health warning ({_words(warnings)})")
-    if facts.latest_with_results is not None and not facts.latest_with_results_decided:
-        amber.append(
-            f"the latest iteration with results (v{facts.latest_with_results}) has no decision"
-        )
-    if amber:
-        return RagStatus(Rag.AMBER, tuple(amber))
-    return RagStatus(Rag.GREEN, _green_reasons(facts))
+LISTED = 20  # at most this many stage decisions, user needs or pilots are listed at once
 
 
 @dataclass(frozen=True)
@@ -170,8 +72,10 @@ class Movement:
 
 @dataclass(frozen=True)
 class Movements:
-    """Stage decisions by window (days → decisions, newest first) and the latest whatever date."""
+    """Stage decisions by window: how many (days → count) and the newest LISTED of each window
+    (days → decisions, newest first), and the latest whatever their date."""
 
+    counts: dict[int, int]
     windows: dict[int, list[Movement]]
     recent: list[Movement]
 
@@ -203,86 +107,155 @@ class StatusRow:
 
 @dataclass(frozen=True)
 class NeedsEvidence:
-    """User needs with an evidence source, and those without (each with its policy)."""
+    """User needs with an evidence source, how many have none, and the first LISTED of those
+    (each with its policy)."""
 
     with_evidence: int
+    without_count: int
     without: list[tuple[UserNeed, Policy]]
 
 
 @dataclass(frozen=True)
+class PilotDecision:
+    """An iteration's decision with its pilot."""
+
+    pilot: Pilot
+    iteration: Iteration
+    decision: Decision
+
+    @property
+    def decided(self) -> tuple[Iteration, Decision]:
+        return self.iteration, self.decision
+
+
+@dataclass(frozen=True)
 class Dashboard:
-    """Everything the dashboard shows, for the policies the filters match."""
+    """Everything the dashboard shows, for the policies the filters match: counts of everything,
+    and one page of pilots, those needing attention first."""
 
     today: date
-    policies: list[Policy]
+    policy_count: int
     pipeline: list[StageRow]
     movements: Movements
-    pilots: list[PilotCard]
+    pilot_count: int
+    page: int
+    per_page: int
+    pilots: list[PilotCard]  # the page's pilots: red, then amber, then the latest changed
     statuses: list[StatusRow]
     needs: NeedsEvidence
+    latest_decision: PilotDecision | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.pilot_count // self.per_page))
+
+    @property
+    def first_shown(self) -> int:
+        """The position of the page's first pilot in the whole list (1-based; 0 when none)."""
+        return (self.page - 1) * self.per_page + 1 if self.pilots else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.first_shown + len(self.pilots) - 1 if self.pilots else 0
 
     def rag_count(self, colour: Rag) -> int:
-        return sum(1 for card in self.pilots if card.rag.colour is colour)
+        return sum(row.by_rag[colour] for row in self.statuses)
 
-    def latest_pilot_decision(self) -> PilotCard | None:
-        """The pilot whose latest iteration decision is the newest of all, if any was made."""
-        dated = [
-            (card.decided[1].decided_on, card.decided[1].id or 0, index)
-            for index, card in enumerate(self.pilots)
-            if card.decided is not None
-        ]
-        return self.pilots[max(dated)[2]] if dated else None
+    def latest_pilot_decision(self) -> PilotDecision | None:
+        """The newest iteration decision of all the pilots, if any was made."""
+        return self.latest_decision
 
     def since(self, days: int) -> date:
         """The first day of a movement window of `days` days."""
         return window_start(self.today, days)
 
 
-def latest_stage_decisions(session: Session, policy_ids: list[int]) -> dict[int, StageDecision]:
-    """The decision that put each policy at its current stage (highest sequence), one query."""
+Scope = list[int] | None  # the ids of the policies the filters match; None: every policy
+
+
+def _in(column: Any, scope: Scope) -> sa.ColumnElement[bool]:
+    """`column` (a policy id) is in the scope."""
+    return sa.true() if scope is None else col(column).in_(scope)
+
+
+def _scope(session: Session, filters: PolicyFilters) -> Scope:
+    """The matching policy ids, through the portfolio list's own search so that a filtered
+    dashboard and the list agree; nothing is loaded when no filter is set."""
+    if not filters.active:
+        return None
+    return [summary.policy.id or 0 for summary in search_policies(session=session, filters=filters)]
+
+
+def _latest_stage_decisions(scope: Scope) -> Any:
+    """Subquery: each policy's decision with the highest sequence, the one that put it at its
+    current stage."""
     newest = (
         select(StageDecision.policy_id, func.max(StageDecision.sequence).label("sequence"))
-        .where(col(StageDecision.policy_id).in_(policy_ids))
+        .where(_in(StageDecision.policy_id, scope))
         .group_by(col(StageDecision.policy_id))
         .subquery()
     )
-    rows = session.exec(
-        select(StageDecision).join(
+    return (
+        sa.select(col(StageDecision.policy_id), col(StageDecision.decided_on))
+        .join(
             newest,
             sa.and_(
                 col(StageDecision.policy_id) == newest.c.policy_id,
                 col(StageDecision.sequence) == newest.c.sequence,
             ),
         )
-    ).all()
-    return {row.policy_id: row for row in rows}
+        .subquery()
+    )
 
 
 def pipeline_rows(
-    policies: Sequence[Policy], latest: Mapping[int, StageDecision], today: date
+    session: Session, scope: Scope, today: date, counts: Mapping[str, int]
 ) -> list[StageRow]:
     """Every stage in order with its policies' count and days since the decision that put them
-    there (median and longest)."""
-    by_stage: dict[PolicyStage, list[tuple[int, Policy]]] = defaultdict(list)
-    for policy in policies:
-        decision = latest.get(policy.id or 0)
-        if decision is not None:
-            by_stage[policy.stage].append(((today - decision.decided_on).days, policy))
-    rows = []
-    for stage in STAGE_ORDER:
-        sat = by_stage.get(stage, [])
-        days = [day for day, _ in sat]
-        longest = max(sat, key=lambda item: item[0]) if sat else None
-        rows.append(
-            StageRow(
-                stage=stage,
-                count=sum(1 for policy in policies if policy.stage is stage),
-                median_days=float(statistics.median(days)) if days else None,
-                longest_days=longest[0] if longest else None,
-                longest_policy=longest[1] if longest else None,
+    there (median and longest), from `counts` and one query that returns, per stage, only the
+    rows at the middle of the order and the longest there (window functions, not every
+    policy)."""
+    latest = _latest_stage_decisions(scope)
+    stage = col(Policy.stage)
+    ranked = (
+        select(
+            col(Policy.id).label("policy_id"),
+            latest.c.decided_on,
+            func.row_number()
+            .over(
+                partition_by=stage,
+                order_by=(latest.c.decided_on, col(Policy.title), col(Policy.id)),
             )
+            .label("position"),
+            func.count().over(partition_by=stage).label("size"),
         )
-    return rows
+        .join(latest, latest.c.policy_id == col(Policy.id))
+        .subquery()
+    )
+    position, size = ranked.c.position, ranked.c.size
+    picked = session.exec(
+        select(Policy, ranked.c.decided_on, position, size)
+        .join(ranked, ranked.c.policy_id == col(Policy.id))
+        .where(sa.or_(position == 1, position == (size + 1) // 2, position == (size + 2) // 2))
+    ).all()
+    middle: dict[PolicyStage, list[int]] = defaultdict(list)
+    longest: dict[PolicyStage, tuple[int, Policy]] = {}
+    for policy, decided_on, at, of in picked:
+        days = (today - decided_on).days
+        if at == 1:
+            longest[policy.stage] = (days, policy)
+        if at in {(of + 1) // 2, (of + 2) // 2}:
+            middle[policy.stage].append(days)
+    return [
+        StageRow(
+            stage=stage_,
+            count=counts[f"stage-{stage_.value}"],
+            median_days=sum(middle[stage_]) / len(middle[stage_]) if middle[stage_] else None,
+            longest_days=longest[stage_][0] if stage_ in longest else None,
+            longest_policy=longest[stage_][1] if stage_ in longest else None,
+        )
+        for stage_ in STAGE_ORDER
+    ]
 
 
 def window_start(today: date, days: int) -> date:
@@ -290,40 +263,71 @@ def window_start(today: date, days: int) -> date:
     return today - timedelta(days=days)
 
 
-def movements(session: Session, policies: Mapping[int, Policy], today: date) -> Movements:
-    """Stage decisions within each window (decided on or after today − N days, up to today)
-    and the RECENT_DECISIONS latest up to today however old: two queries."""
-    in_portfolio = col(StageDecision.policy_id).in_(list(policies))
-    newest_first = (col(StageDecision.decided_on).desc(), col(StageDecision.id).desc())
-    since = window_start(today, max(MOVEMENT_WINDOWS))
+def portfolio_counts(session: Session, scope: Scope, today: date) -> dict[str, int]:
+    """The portfolio's counts that are not per stage or per pilot, in one query of scalar
+    subqueries: policies at each stage ("stage-<stage>"), stage decisions in each window
+    (decided on or after today − N days, up to today; "moves-N"), and user needs with and
+    without an evidence source ("needs-with", "needs-without")."""
+    decided_on = col(StageDecision.decided_on)
+    in_decisions = _in(StageDecision.policy_id, scope)
+    blank = func.trim(col(UserNeed.evidence_source)) == ""
+    counts = (
+        {
+            f"stage-{stage.value}": sa.select(func.count())
+            .where(_in(Policy.id, scope), col(Policy.stage) == stage)
+            .scalar_subquery()
+            for stage in STAGE_ORDER
+        }
+        | {
+            f"moves-{days}": sa.select(func.count())
+            .where(in_decisions, decided_on >= window_start(today, days), decided_on <= today)
+            .scalar_subquery()
+            for days in MOVEMENT_WINDOWS
+        }
+        | {
+            name: sa.select(func.count())
+            .where(_in(UserNeed.policy_id, scope), condition)
+            .scalar_subquery()
+            for name, condition in (("needs-with", ~blank), ("needs-without", blank))
+        }
+    )
+    values = session.execute(sa.select(*counts.values())).one()
+    return dict(zip(counts, values, strict=True))
+
+
+def movements(session: Session, scope: Scope, today: date, counts: Mapping[str, int]) -> Movements:
+    """The stage decisions within each window (`counts` has how many), the newest LISTED of the
+    widest window and the RECENT_DECISIONS latest up to today however old: two queries."""
+    upto = sa.and_(_in(StageDecision.policy_id, scope), col(StageDecision.decided_on) <= today)
+    decided_on = col(StageDecision.decided_on)
+    newest_first = (decided_on.desc(), col(StageDecision.id).desc())
+    with_policy = select(StageDecision, Policy).join(
+        Policy, col(Policy.id) == col(StageDecision.policy_id)
+    )
     windowed = session.exec(
-        select(StageDecision)
-        .where(in_portfolio, col(StageDecision.decided_on) >= since)
-        .where(col(StageDecision.decided_on) <= today)
+        with_policy.where(upto, decided_on >= window_start(today, max(MOVEMENT_WINDOWS)))
         .order_by(*newest_first)
+        .limit(LISTED)
     ).all()
-    recent = session.exec(
-        select(StageDecision)
-        .where(in_portfolio, col(StageDecision.decided_on) <= today)
-        .order_by(*newest_first)
-        .limit(RECENT_DECISIONS)
-    ).all()
-    windows = {
-        days: [
-            Movement(policies[row.policy_id], row)
-            for row in windowed
-            if row.decided_on >= window_start(today, days)
-        ]
-        for days in MOVEMENT_WINDOWS
-    }
-    return Movements(windows, [Movement(policies[row.policy_id], row) for row in recent])
+    recent = session.exec(with_policy.where(upto).order_by(*newest_first).limit(RECENT_DECISIONS))
+    return Movements(
+        counts={days: counts[f"moves-{days}"] for days in MOVEMENT_WINDOWS},
+        windows={
+            days: [
+                Movement(policy, row)
+                for row, policy in windowed
+                if row.decided_on >= window_start(today, days)
+            ]
+            for days in MOVEMENT_WINDOWS
+        },
+        recent=[Movement(policy, row) for row, policy in recent],
+    )
 
 
 def _iterations(
     session: Session, pilot_ids: list[int]
-) -> tuple[dict[int, list[tuple[Iteration, Decision | None]]], set[int]]:
-    """Each pilot's iterations by number with their decisions, and the ids of iterations that
-    have a recorded result: two queries."""
+) -> dict[int, list[tuple[Iteration, Decision | None]]]:
+    """Each pilot's iterations by number with their decisions: one query."""
     rows = session.exec(
         select(Iteration, Decision)
         .join(Decision, col(Decision.iteration_id) == col(Iteration.id), isouter=True)
@@ -333,65 +337,40 @@ def _iterations(
     by_pilot: dict[int, list[tuple[Iteration, Decision | None]]] = defaultdict(list)
     for iteration, decision in rows:
         by_pilot[iteration.pilot_id].append((iteration, decision))
-    with_results = set(
-        session.exec(
-            select(Arm.iteration_id)
-            .join(ArmResult, col(ArmResult.arm_id) == col(Arm.id))
-            .where(col(Arm.iteration_id).in_([iteration.id for iteration, _ in rows]))
-            .distinct()
+    return by_pilot
+
+
+def pilot_cards(session: Session, rated: Sequence[Rated], today: date) -> list[PilotCard]:
+    """The rated pilots with their policy, RAG reasons, latest decision and headline, in the
+    order given: four queries whatever the number of pilots, each for these pilots only."""
+    pilot_ids = [pilot.pilot_id for pilot in rated]
+    found = {
+        pilot.id or 0: (pilot, policy)
+        for pilot, policy in session.exec(
+            select(Pilot, Policy)
+            .join(Policy, col(Policy.id) == col(Pilot.policy_id))
+            .where(col(Pilot.id).in_(pilot_ids))
         ).all()
-    )
-    return by_pilot, with_results
-
-
-def _health(run: AnalysisRun | None) -> list[Mapping[str, Any]]:
-    return [finding for row in (run.rows if run else []) for finding in row.get("health") or []]
-
-
-def pilot_facts(
-    pilot: Pilot,
-    iterations: Sequence[tuple[Iteration, Decision | None]],
-    with_results: set[int],
-    run: AnalysisRun | None,
-) -> PilotFacts:
-    """The RAG rule's inputs for one pilot, from records already loaded."""
-    latest = iterations[-1] if iterations else None
-    resulted = [item for item in iterations if item[0].id in with_results]
-    return PilotFacts(
-        status=pilot.status,
-        planned_end=pilot.planned_end,
-        has_run=run is not None,
-        health=_health(run),
-        latest_iteration=latest[0].number if latest else None,
-        latest_decided=latest is not None and latest[1] is not None,
-        latest_with_results=resulted[-1][0].number if resulted else None,
-        latest_with_results_decided=bool(resulted) and resulted[-1][1] is not None,
-    )
-
-
-def pilot_cards(session: Session, policies: Mapping[int, Policy], today: date) -> list[PilotCard]:
-    """Every pilot of the policies, by policy then pilot title, with health and learning."""
-    pilots = session.exec(
-        select(Pilot).where(col(Pilot.policy_id).in_(list(policies))).order_by(col(Pilot.title))
-    ).all()
-    pilot_ids = [pilot.id or 0 for pilot in pilots]
-    iterations, with_results = _iterations(session, pilot_ids)
+    }
+    iterations = _iterations(session, pilot_ids)
     runs = latest_runs(session, pilot_ids)
     metrics: dict[int, list[Metric]] = defaultdict(list)
+    policy_ids = {policy.id for _, policy in found.values()}
     for metric in session.exec(
-        select(Metric).where(col(Metric.policy_id).in_(list(policies))).order_by(col(Metric.id))
+        select(Metric).where(col(Metric.policy_id).in_(policy_ids)).order_by(col(Metric.id))
     ).all():
         metrics[metric.policy_id].append(metric)
     cards = []
-    for pilot in pilots:
-        mine = iterations.get(pilot.id or 0, [])
-        run = runs.get(pilot.id or 0)
+    for facts in rated:
+        pilot, policy = found[facts.pilot_id]
+        mine = iterations.get(facts.pilot_id, [])
+        run = runs.get(facts.pilot_id)
         decided = [(iteration, decision) for iteration, decision in mine if decision is not None]
         cards.append(
             PilotCard(
                 pilot=pilot,
-                policy=policies[pilot.policy_id],
-                rag=rag_status(pilot_facts(pilot, mine, with_results, run), today),
+                policy=policy,
+                rag=rag_status(facts.facts(run.rows if run else None), today),
                 latest_iteration=mine[-1][0] if mine else None,
                 decided=decided[-1] if decided else None,
                 run=run,
@@ -400,57 +379,77 @@ def pilot_cards(session: Session, policies: Mapping[int, Policy], today: date) -
                 else None,
             )
         )
-    cards.sort(key=lambda card: (card.policy.title.casefold(), card.pilot.title.casefold()))
     return cards
 
 
-def status_rows(cards: Sequence[PilotCard]) -> list[StatusRow]:
+def status_rows(ranked: Sequence[tuple[int, PilotStatus, Rag]]) -> list[StatusRow]:
     """Pilots per status, split by RAG colour, for every status in order."""
+    counts = Counter((status, colour) for _, status, colour in ranked)
     return [
-        StatusRow(
-            status=status,
-            by_rag={
-                colour: sum(
-                    1 for card in cards if card.pilot.status is status and card.rag.colour is colour
-                )
-                for colour in Rag
-            },
-        )
+        StatusRow(status=status, by_rag={colour: counts[status, colour] for colour in Rag})
         for status in PilotStatus
     ]
 
 
-def needs_evidence(session: Session, policies: Mapping[int, Policy]) -> NeedsEvidence:
-    """User needs of the policies: how many name an evidence source, and those that do not."""
-    needs = session.exec(
-        select(UserNeed)
-        .where(col(UserNeed.policy_id).in_(list(policies)))
-        .order_by(col(UserNeed.policy_id), col(UserNeed.key))
+def latest_pilot_decision(session: Session, scope: Scope) -> PilotDecision | None:
+    """The newest iteration decision of the pilots (by date, then the later recorded): one
+    query."""
+    row = session.exec(
+        select(Pilot, Iteration, Decision)
+        .join(Iteration, col(Iteration.pilot_id) == col(Pilot.id))
+        .join(Decision, col(Decision.iteration_id) == col(Iteration.id))
+        .where(_in(Pilot.policy_id, scope))
+        .order_by(col(Decision.decided_on).desc(), col(Decision.id).desc())
+        .limit(1)
+    ).first()
+    return PilotDecision(*row) if row else None
+
+
+def needs_evidence(session: Session, scope: Scope, counts: Mapping[str, int]) -> NeedsEvidence:
+    """User needs of the policies with and without an evidence source (`counts` has how many),
+    and the first LISTED of those without, by policy title: one query."""
+    without = session.exec(
+        select(UserNeed, Policy)
+        .join(Policy, col(Policy.id) == col(UserNeed.policy_id))
+        .where(_in(UserNeed.policy_id, scope), func.trim(col(UserNeed.evidence_source)) == "")
+        .order_by(func.lower(col(Policy.title)), col(Policy.id), col(UserNeed.key))
+        .limit(LISTED)
     ).all()
-    without = [
-        (need, policies[need.policy_id]) for need in needs if not need.evidence_source.strip()
-    ]
-    without.sort(key=lambda item: (item[1].title.casefold(), item[0].key))
-    return NeedsEvidence(with_evidence=len(needs) - len(without), without=without)
+    return NeedsEvidence(
+        with_evidence=counts["needs-with"],
+        without_count=counts["needs-without"],
+        without=[(need, policy) for need, policy in without],
+    )
 
 
 def build_dashboard(
-    *, session: Session, filters: PolicyFilters | None = None, today: date | None = None
+    *,
+    session: Session,
+    filters: PolicyFilters | None = None,
+    today: date | None = None,
+    page: int = 1,
+    per_page: int = LISTED,
 ) -> Dashboard:
-    """The dashboard of the policies matching `filters` (all by default) as of `today`."""
+    """The dashboard of the policies matching `filters` (all by default) as of `today`, with
+    page `page` of the pilots (a page past the last shows the last)."""
     today = today or date.today()
-    found = [
-        summary.policy
-        for summary in search_policies(session=session, filters=filters or PolicyFilters())
-    ]
-    by_id = {policy.id or 0: policy for policy in found}
-    cards = pilot_cards(session, by_id, today)
+    scope = _scope(session, filters or PolicyFilters())
+    ranked = ranked_pilots(session, _in(Pilot.policy_id, scope), today)
+    statuses = status_rows(ranked)
+    page = min(max(page, 1), max(1, -(-len(ranked) // per_page)))
+    shown = [pilot_id for pilot_id, _, _ in ranked[(page - 1) * per_page : page * per_page]]
+    counts = portfolio_counts(session, scope, today)
+    pipeline = pipeline_rows(session, scope, today, counts)
     return Dashboard(
         today=today,
-        policies=found,
-        pipeline=pipeline_rows(found, latest_stage_decisions(session, list(by_id)), today),
-        movements=movements(session, by_id, today),
-        pilots=cards,
-        statuses=status_rows(cards),
-        needs=needs_evidence(session, by_id),
+        policy_count=sum(row.count for row in pipeline),
+        pipeline=pipeline,
+        movements=movements(session, scope, today, counts),
+        pilot_count=len(ranked),
+        page=page,
+        per_page=per_page,
+        pilots=pilot_cards(session, rated_pilots(session, shown), today),
+        statuses=statuses,
+        needs=needs_evidence(session, scope, counts),
+        latest_decision=latest_pilot_decision(session, scope),
     )

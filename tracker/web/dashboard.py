@@ -14,9 +14,11 @@ from tracker.charts.dashboard import StageBar, StatusBar, pilot_status_figure, p
 from tracker.db import get_session
 from tracker.models.enums import PolicyStage
 from tracker.services import search
-from tracker.services.dashboard import MOVEMENT_WINDOWS, RAG_RULE, Dashboard, Rag, build_dashboard
+from tracker.services.dashboard import MOVEMENT_WINDOWS, Dashboard, build_dashboard
+from tracker.services.dashboard_rag import RAG_RULE, Rag
 from tracker.web.filter_items import enum_checkboxes, select_items
 from tracker.web.filters import label
+from tracker.web.paging import Paging, requested_page
 from tracker.web.policies import policy_filters
 
 blueprint = Blueprint("dashboard", __name__)
@@ -43,12 +45,20 @@ def index() -> str:
     """The dashboard of the whole portfolio, or of the policies the filters match."""
     db_session = get_session()
     filters = policy_filters()
-    dashboard = build_dashboard(session=db_session, filters=filters)
+    dashboard = build_dashboard(session=db_session, filters=filters, page=requested_page())
+    paging = Paging(
+        dashboard.page,
+        dashboard.pilot_count,
+        per_page=dashboard.per_page,
+        anchor="pilot-health",
+        label="Pages of pilots",
+    )
     choices = search.policy_choices(session=db_session)
     return render_template(
         "dashboard/index.html",
         dashboard=dashboard,
         charts=chart_json(dashboard),
+        pagination=paging.component(),
         filters=filters,
         choices=choices,
         windows=MOVEMENT_WINDOWS,

@@ -41,6 +41,8 @@ class Paging:
     number: int
     total: int
     per_page: int = PER_PAGE
+    anchor: str | None = None  # where on the page its links land (a list lower down the page)
+    label: str | None = None  # the navigation landmark's name, when a page has other lists
 
     @property
     def offset(self) -> int:
@@ -69,7 +71,7 @@ class Paging:
 
     def url(self, number: int) -> str:
         """The URL of page `number` of this list (for templates)."""
-        return page_url(number)
+        return page_url(number, self.anchor)
 
     def component(self) -> dict[str, Any] | None:
         """govukPagination parameters for this page, or None when the list fits on one page or
@@ -90,20 +92,23 @@ class Paging:
         for n in shown:
             if n > before + 1:
                 items.append({"ellipsis": True})
-            items.append({"number": n, "href": page_url(n), "current": n == self.number})
+            items.append({"number": n, "href": self.url(n), "current": n == self.number})
             before = n
-        return {
+        component: dict[str, Any] = {
             "items": items,
-            "previous": {"href": page_url(self.number - 1)} if self.number > 1 else None,
-            "next": {"href": page_url(self.number + 1)} if self.number < self.pages else None,
+            "previous": {"href": self.url(self.number - 1)} if self.number > 1 else None,
+            "next": {"href": self.url(self.number + 1)} if self.number < self.pages else None,
         }
+        if self.label is not None:
+            component["landmarkLabel"] = self.label
+        return component
 
 
-def page_url(number: int) -> str:
+def page_url(number: int, anchor: str | None = None) -> str:
     """This list's URL at page `number`, with every filter of the current request kept."""
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args.pop("page", None)
     if number > 1:
         args["page"] = [str(number)]
     endpoint = request.endpoint or ""
-    return url_for(endpoint, **args)
+    return url_for(endpoint, _anchor=anchor, **args)
