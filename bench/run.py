@@ -111,7 +111,7 @@ def xl_against_l(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def measured(row: dict[str, Any]) -> str:
     if "p95_s" in row:
         return f"p50 {row['p50_s'] * 1000:.1f} ms, p95 {row['p95_s'] * 1000:.1f} ms"
-    if "median_s" in row:
+    if row.get("median_s") is not None:
         return f"median {row['median_s'] * 1000:.1f} ms"
     if "problems" in row:
         return f"{row['writes']} writes, {len(row['problems'])} problems"
@@ -137,6 +137,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
         if number == 0:
             print("  ".join("-" * width for width in widths))
+        elif rows[number - 1].get("notes"):
+            print(f"    {rows[number - 1]['notes']}")
 
 
 def machine() -> dict[str, Any]:
