@@ -221,7 +221,17 @@ def run(scale: str, workdir: Path, repeats: int = REPEATS, rows: int | None = No
 
 
 def _peak_rss_bytes() -> int:
-    """This process's peak resident set size (Linux reports KiB)."""
+    """This process's peak resident set size.
+
+    Linux's VmHWM belongs to the process's own memory map, which exec replaces; getrusage's
+    ru_maxrss survives exec, so a child started by a bench process that had grown to 1 GiB
+    (loading XL) reported that parent's peak as its own. getrusage is the fallback elsewhere.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
