@@ -91,10 +91,19 @@ class PolicyChoices:
     tags: list[str]
 
 
+# Every distinct tag, unnested by the database itself: reading every policy's tag list to build
+# two drop-downs was 12% of the dashboard at 5,000 policies.
+DISTINCT_TAGS = {
+    "sqlite": "SELECT DISTINCT tag.value FROM policy, json_each(policy.tags) AS tag",
+    "postgresql": "SELECT DISTINCT json_array_elements_text(policy.tags) FROM policy",
+}
+
+
 def policy_choices(*, session: Session) -> PolicyChoices:
     """Every team and every tag of the portfolio, sorted for the filter lists."""
     teams = session.exec(select(Policy.team).distinct()).all()
-    tags = {tag for tag_list in session.exec(select(Policy.tags)).all() for tag in tag_list or []}
+    dialect = session.get_bind().dialect.name
+    tags = [str(tag) for tag in session.execute(sa.text(DISTINCT_TAGS[dialect])).scalars()]
     return PolicyChoices(teams=sorted(teams, key=str.casefold), tags=sorted(tags, key=str.casefold))
 
 
