@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, Page
 from werkzeug.serving import make_server
 
 from tests.browser.axe import AxeAudit, report, require_axe
@@ -61,6 +61,22 @@ def new_context(
         return context
 
     return audited
+
+
+@pytest.fixture
+def axe_checked(request: pytest.FixtureRequest) -> Callable[[Page], None]:
+    """Wait until axe has checked a page's current document.
+
+    For tests that change what a page shows as soon as it loads: the keyboard test moves focus
+    at once, and a focused GOV.UK link drops its underline for the focus style, which axe's
+    link-in-text-block rule then flags if it runs that late (it did, on a loaded CI machine).
+    """
+
+    def wait(page: Page) -> None:
+        for audit in request.node.stash.get(AUDITS, []):
+            audit.wait_for(page)
+
+    return wait
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,6 +3,7 @@ and whatever has focus shows it (GOV.UK's yellow focus state, not the browser's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -89,7 +90,7 @@ def walk(page: Page) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def test_keyboard_reaches_every_control_in_order_with_a_visible_focus(
-    page: Page, live_server: str, example_app: Flask
+    page: Page, live_server: str, example_app: Flask, axe_checked: Callable[[Page], None]
 ) -> None:
     endpoints = {rule.endpoint for rule in example_app.url_map.iter_rules()}
     pages = [path for endpoint, path in FORM_PAGES if endpoint in endpoints]
@@ -99,6 +100,7 @@ def test_keyboard_reaches_every_control_in_order_with_a_visible_focus(
     for path in pages:
         response = page.goto(f"{live_server}{path}")
         assert response is not None and response.status == 200, path
+        axe_checked(page)
         controls, stops = walk(page)
         assert len(controls) >= 3, (path, controls)
 
