@@ -111,14 +111,14 @@ def pilots(portfolio: Session) -> Session:
 
 
 def _pilots(session: Session, **filters: Any) -> list[str]:
-    found = search.search_pilots(session=session, filters=PilotFilters(**filters))
+    found = search.find_pilots(session=session, filters=PilotFilters(**filters)).items
     return [match.pilot.slug for match in found]
 
 
 def test_pilots_are_listed_by_policy_then_title_with_their_latest_iteration(
     pilots: Session,
 ) -> None:
-    found = search.search_pilots(session=pilots, filters=PilotFilters())
+    found = search.find_pilots(session=pilots, filters=PilotFilters()).items
     assert [(m.policy.slug, m.pilot.slug) for m in found] == [
         ("bus-passes", "bus-discount"),
         ("school-meals", "meals-process"),

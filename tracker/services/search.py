@@ -332,13 +332,6 @@ def find_pilots(
     )
 
 
-def search_pilots(
-    *, session: Session, filters: PilotFilters, published_only: bool = False
-) -> list[PilotMatch]:
-    """Every pilot matching the filters, by policy then title (find_pilots with no page)."""
-    return find_pilots(session=session, filters=filters, published_only=published_only).items
-
-
 def policy_options(*, session: Session) -> list[tuple[str, str]]:
     """(slug, title) of every policy that has a pilot, by title, for the pilot list's filter."""
     return [
